@@ -1,0 +1,1 @@
+export { TierAssist } from './tier-assist/tier-assist.ts';

@@ -1,0 +1,69 @@
+/**
+ * One config, three builds (pick with --mode):
+ *   components (default): the lit elements as ES modules in dist/components (+ a one-file bundle)
+ *   extension:            the MV3 extension from manifest.json in dist/extension (@crxjs/vite-plugin)
+ *   server:               the gateway for Node in dist/server
+ */
+import { crx, type ManifestV3Export } from '@crxjs/vite-plugin';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { defineConfig, type UserConfig } from 'vite';
+
+const root = import.meta.dirname;
+const manifest = JSON.parse(readFileSync(resolve(root, 'manifest.json'), 'utf8')) as ManifestV3Export;
+
+const componentEntries: Record<string, string> = {
+  'tier-assist': resolve(root, 'components/tier-assist/tier-assist.ts'),
+};
+
+function components(): UserConfig {
+  return {
+    publicDir: false,
+    build: {
+      outDir: 'dist/components',
+      emptyOutDir: true,
+      target: 'es2022',
+      sourcemap: true,
+      lib: { entry: componentEntries, formats: ['es'] },
+      rollupOptions: { output: { entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' } },
+    },
+  };
+}
+
+function extension(): UserConfig {
+  return {
+    publicDir: false,
+    plugins: [crx({ manifest })],
+    build: {
+      outDir: 'dist/extension',
+      emptyOutDir: true,
+      target: 'es2022',
+      rollupOptions: {
+        input: {
+          popup: resolve(root, 'extension/popup/index.html'),
+          options: resolve(root, 'extension/options/index.html'),
+          sidepanel: resolve(root, 'extension/sidepanel/index.html'),
+        },
+      },
+    },
+  };
+}
+
+function server(): UserConfig {
+  return {
+    publicDir: false,
+    build: {
+      outDir: 'dist/server',
+      emptyOutDir: true,
+      target: 'node20',
+      ssr: resolve(root, 'src/server/cli.ts'),
+      rollupOptions: { output: { entryFileNames: 'cli.js' } },
+    },
+  };
+}
+
+export default defineConfig(({ mode }) => {
+  if (mode === 'extension') return extension();
+  if (mode === 'server') return server();
+  return components();
+});
