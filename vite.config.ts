@@ -5,16 +5,19 @@
  *   server:               the gateway for Node in dist/server
  */
 import { crx, type ManifestV3Export } from '@crxjs/vite-plugin';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defineConfig, type UserConfig } from 'vite';
 
 const root = import.meta.dirname;
 const manifest = JSON.parse(readFileSync(resolve(root, 'manifest.json'), 'utf8')) as ManifestV3Export;
 
-const componentEntries: Record<string, string> = {
-  'tier-assist': resolve(root, 'components/tier-assist/tier-assist.ts'),
-};
+/** Each element is its own entry (dist/components/<name>.js); elements that do not exist yet are skipped. */
+const componentEntries: Record<string, string> = Object.fromEntries(
+  ['tier-assist', 'tier-triage', 'tier-savings']
+    .map((name) => [name, resolve(root, `components/${name}/${name}.ts`)] as const)
+    .filter(([, file]) => existsSync(file)),
+);
 
 function components(): UserConfig {
   return {

@@ -1,2 +1,3 @@
 export { parse } from './parse.ts';
 export * from './schemas.ts';
+export * from './gateway.ts';

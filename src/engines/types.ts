@@ -1,0 +1,108 @@
+/**
+ * The one interface every on-device engine implements (WebLLM on WebGPU, wllama on WebAssembly,
+ * Chrome's built-in model, and the fakes tests use). The rest of the code sees only this.
+ */
+
+export type ChatRole = 'system' | 'user' | 'assistant';
+
+export interface ChatMessage {
+  role: ChatRole;
+  content: string;
+}
+
+export type EngineKind = 'webllm' | 'wasm' | 'chrome-ai';
+
+/** Download/compile progress, byte-level where the engine allows it. */
+export interface LoadProgress {
+  phase: 'probe' | 'download' | 'cache-read' | 'compile' | 'ready';
+  loadedBytes: number;
+  totalBytes: number;
+  /** True when the bytes come from the local cache (no network). */
+  fromCache: boolean;
+  text?: string;
+}
+
+export interface LoadOptions {
+  signal?: AbortSignal;
+  onProgress?: (progress: LoadProgress) => void;
+}
+
+/** A JSON Schema object (draft 2020-12 subset) for constrained output. */
+export type JsonSchema = Record<string, unknown>;
+
+export interface GenerateOptions {
+  signal?: AbortSignal;
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  stop?: string[];
+  /** Constrain the output to JSON matching this schema; the result's text is the JSON. */
+  jsonSchema?: JsonSchema;
+  /** Ask for per-token logprobs (engines that cannot give them leave `logprobs` undefined). */
+  logprobs?: boolean;
+  seed?: number;
+}
+
+export type FinishReason = 'stop' | 'length' | 'abort';
+
+export interface TokenLogprob {
+  token: string;
+  logprob: number;
+}
+
+export interface GenerateResult {
+  text: string;
+  finishReason: FinishReason;
+  usage: { promptTokens: number; completionTokens: number };
+  timings: { ttftMs: number; totalMs: number; decodeTokPerSec: number };
+  logprobs?: TokenLogprob[];
+  /** The model that produced the text (engine-specific id). */
+  model: string;
+}
+
+/**
+ * A streaming generation: iterate for text deltas; `result` settles once the stream ends (also
+ * when nobody iterates: engines must drain themselves so a lock is never held by an unread stream).
+ * Aborting through `GenerateOptions.signal` ends the iteration and resolves `result` with
+ * finishReason 'abort' and the text so far.
+ */
+export interface GenerationStream extends AsyncIterable<string> {
+  readonly result: Promise<GenerateResult>;
+}
+
+export interface EngineCapabilities {
+  kind: EngineKind;
+  /** Constrains decoding to a JSON schema (else: validate + one retry). */
+  jsonSchema: boolean;
+  logprobs: boolean;
+  /** Raw text completion (`complete`) distinct from chat. */
+  completion: boolean;
+  /** Runs on the GPU. */
+  gpu: boolean;
+}
+
+export interface ModelDescriptor {
+  /** Stable id, e.g. 'Llama-3.2-1B-Instruct-q4f32_1-MLC' or a GGUF URL's file name. */
+  id: string;
+  /** Human label, e.g. 'Llama 3.2 1B Instruct (q4f32)'. */
+  label: string;
+  /** Bytes that must be downloaded (known before any download). */
+  sizeBytes: number;
+  /** Estimated memory (VRAM for WebGPU, RAM for wasm) needed to run it. */
+  memoryBytes: number;
+  engine: EngineKind;
+  /** Where the weights come from (overridable for self-hosting). */
+  url?: string;
+  /** Model library (.wasm) URL for WebLLM. */
+  libUrl?: string;
+}
+
+export interface LocalEngine {
+  readonly capabilities: EngineCapabilities;
+  /** The loaded model, or undefined before `load` succeeded. */
+  readonly model: ModelDescriptor | undefined;
+  load(model: ModelDescriptor, options?: LoadOptions): Promise<void>;
+  chat(messages: ChatMessage[], options?: GenerateOptions): GenerationStream;
+  complete(prefix: string, options?: GenerateOptions): GenerationStream;
+  unload(): Promise<void>;
+}
