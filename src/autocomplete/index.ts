@@ -1,0 +1,13 @@
+export { GhostTextController } from './ghost-text.ts';
+export type {
+  GhostTextOptions,
+  GhostTiming,
+  Suggest,
+  SuggestRequest,
+  SuggestResponse,
+} from './ghost-text.ts';
+export { editableRoot, ineligibleReason, isEligible, writingSuggestionsOff } from './eligibility.ts';
+export type { EditableField } from './eligibility.ts';
+export { caretText, insertAtCaret } from './caret.ts';
+export { GhostOverlay, HOST_TAG } from './overlay.ts';
+export { cleanSuggestion, nextWord, typeThrough, MAX_SUGGESTION_CHARS } from './suggestion.ts';
