@@ -186,6 +186,8 @@ describe('other fields', () => {
     field.value = 'Hello';
     field.setSelectionRange(5, 5);
     field.dispatchEvent(new InputEvent('input', { bubbles: true, inputType: 'insertText', data: 'o' }));
-    await until(() => frame.contentDocument!.querySelector('tier-ghost-text')?.dataset.state === 'visible');
+    await until(
+      () => frame.contentDocument!.querySelector<HTMLElement>('tier-ghost-text')?.dataset.state === 'visible',
+    );
   });
 });
