@@ -1,0 +1,338 @@
+/**
+ * npm run eval:router [-- --data ../shared/data --json --boot 200]
+ * Evaluates the committed router on TEST splits only (RouterBench 3-tier, RouteLLM GSM8K / MMLU 2-tier,
+ * MATH-500 levels, Arena-Hard v0.1). Thresholds come from weights.json (fitted on train); the curves
+ * sweep the quality knob only to describe the router's operating points, as the random mix is described.
+ */
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import type { Tier } from '../src/config/schemas.ts';
+import { route, scoreRequest, verifyAnswer } from '../src/router/index.ts';
+import {
+  costAtAccuracy,
+  apgr,
+  cpt,
+  percentile,
+  strongCallCurve,
+  type OperatingPoint,
+} from '../src/router/metrics.ts';
+import { thresholdFor, tierForScores } from '../src/router/policy.ts';
+import type { RouterScores } from '../src/router/types.ts';
+import weightsJson from '../src/router/weights.json' with { type: 'json' };
+import { prng } from '../src/router/fit.ts';
+import {
+  loadArena,
+  loadGsm8k,
+  loadMath500,
+  loadMmlu,
+  loadRouterBench,
+  type RouterBenchRow,
+} from './lib/router-data.ts';
+
+const { values } = parseArgs({
+  options: {
+    data: { type: 'string', default: '../shared/data' },
+    json: { type: 'boolean', default: false },
+    boot: { type: 'string', default: '200' },
+  },
+});
+const DEFAULT_Q = (weightsJson as { policy: { defaultQuality: number } }).policy.defaultQuality;
+const TIERS: Tier[] = ['local', 'mid', 'frontier'];
+const QS = Array.from({ length: 51 }, (_, i) => i / 50);
+const r4 = (x: number): number => Number(x.toFixed(4));
+
+interface Row {
+  rb: RouterBenchRow;
+  scores: RouterScores;
+  acceptLocal: boolean;
+}
+interface Outcome {
+  acc: number;
+  cost: number;
+  startedLocal: boolean;
+  answeredLocal: boolean;
+}
+
+function routingOutcome(r: Row, q: number): Outcome {
+  const t = tierForScores(r.scores, q);
+  return {
+    acc: r.rb.correct[t],
+    cost: r.rb.cost[t],
+    startedLocal: t === 'local',
+    answeredLocal: t === 'local',
+  };
+}
+
+/**
+ * Route, then verify the on-device answer (the small model's own response) and escalate on rejection,
+ * paying for every try. As in the product, only on-device answers are verified: the verifier was fitted on
+ * the small model's answers and is not calibrated for the mid model's.
+ */
+function cascadeOutcome(r: Row, q: number): Outcome {
+  const th = thresholdFor(q);
+  let tier = tierForScores(r.scores, q);
+  const startedLocal = tier === 'local';
+  let cost = 0;
+  for (;;) {
+    cost += r.rb.cost[tier];
+    if (tier === 'frontier') break;
+    if (tier === 'mid' || r.acceptLocal) break;
+    tier = tier === 'local' && r.scores.mid >= th ? 'mid' : 'frontier';
+  }
+  return { acc: r.rb.correct[tier], cost, startedLocal, answeredLocal: tier === 'local' };
+}
+
+function summarize(rows: Row[], fn: (r: Row, q: number) => Outcome, q: number): OperatingPoint {
+  let acc = 0;
+  let cost = 0;
+  for (const r of rows) {
+    const o = fn(r, q);
+    acc += o.acc;
+    cost += o.cost;
+  }
+  return { acc: acc / rows.length, cost: (cost / rows.length) * 1000 };
+}
+
+function baselines(rows: Row[]): Record<string, OperatingPoint> {
+  const out: Record<string, OperatingPoint> = {};
+  for (const t of TIERS) {
+    out[`all-${t}`] = {
+      acc: rows.reduce((s, r) => s + r.rb.correct[t], 0) / rows.length,
+      cost: (rows.reduce((s, r) => s + r.rb.cost[t], 0) / rows.length) * 1000,
+    };
+  }
+  let acc = 0;
+  let cost = 0;
+  for (const r of rows) {
+    const t = TIERS.find((x) => r.rb.correct[x] === 1) ?? 'local';
+    acc += r.rb.correct[t];
+    cost += r.rb.cost[t];
+  }
+  out.oracle = { acc: acc / rows.length, cost: (cost / rows.length) * 1000 };
+  return out;
+}
+
+function analyse(rows: Row[]): Record<string, unknown> {
+  const b = baselines(rows);
+  const fr = b['all-frontier'] as OperatingPoint;
+  const saving = (pts: OperatingPoint[], floor: number): number => {
+    const c = costAtAccuracy(pts, floor * fr.acc);
+    return Number.isFinite(c) ? 1 - c / fr.cost : 0;
+  };
+  const randomPts = TIERS.map((t) => b[`all-${t}`] as OperatingPoint);
+  const routingPts = QS.map((q) => summarize(rows, routingOutcome, q));
+  const cascadePts = QS.map((q) => summarize(rows, cascadeOutcome, q));
+  const fitted = summarize(rows, cascadeOutcome, DEFAULT_Q);
+  const fittedRouting = summarize(rows, routingOutcome, DEFAULT_Q);
+  const oracleSaving = 1 - (b.oracle as OperatingPoint).cost / fr.cost;
+  const complex = rows.filter((r) => !r.rb.correct.local && !r.rb.correct.mid && r.rb.correct.frontier);
+  const s95 = saving([...cascadePts, ...randomPts], 0.95);
+  return {
+    n: rows.length,
+    baselines: Object.fromEntries(
+      Object.entries(b).map(([k, v]) => [k, { acc: r4(v.acc), costPer1k: r4(v.cost) }]),
+    ),
+    randomSaving95: r4(saving(randomPts, 0.95)),
+    randomSaving98: r4(saving(randomPts, 0.98)),
+    oracleSaving: r4(oracleSaving),
+    saving95: r4(s95),
+    saving98: r4(saving([...cascadePts, ...randomPts], 0.98)),
+    saving95RoutingOnly: r4(saving([...routingPts, ...randomPts], 0.95)),
+    saving98RoutingOnly: r4(saving([...routingPts, ...randomPts], 0.98)),
+    oracleShareCaptured95: r4(oracleSaving > 0 ? s95 / oracleSaving : 0),
+    fittedKnob: {
+      quality: DEFAULT_Q,
+      cascade: {
+        acc: r4(fitted.acc),
+        accVsFrontier: r4(fitted.acc / fr.acc),
+        saving: r4(1 - fitted.cost / fr.cost),
+      },
+      routingOnly: {
+        acc: r4(fittedRouting.acc),
+        accVsFrontier: r4(fittedRouting.acc / fr.acc),
+        saving: r4(1 - fittedRouting.cost / fr.cost),
+      },
+    },
+    complexN: complex.length,
+    complexRoutedLocal: r4(
+      complex.filter((r) => routingOutcome(r, DEFAULT_Q).startedLocal).length / Math.max(1, complex.length),
+    ),
+    complexAnsweredLocal: r4(
+      complex.filter((r) => cascadeOutcome(r, DEFAULT_Q).answeredLocal).length / Math.max(1, complex.length),
+    ),
+    curve: cascadePts
+      .filter((_, i) => i % 5 === 0)
+      .map((p, i) => ({ q: QS[i * 5], acc: r4(p.acc), costPer1k: r4(p.cost) })),
+  };
+}
+
+function bootstrap(rows: Row[], n: number): { saving95: [number, number]; fittedAcc: [number, number] } {
+  const rand = prng(7);
+  const s: number[] = [];
+  const a: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const sample = rows.map(() => rows[Math.floor(rand() * rows.length)] as Row);
+    const res = analyse(sample) as { saving95: number; fittedKnob: { cascade: { acc: number } } };
+    s.push(res.saving95);
+    a.push(res.fittedKnob.cascade.acc);
+  }
+  return {
+    saving95: [r4(percentile(s, 2.5)), r4(percentile(s, 97.5))],
+    fittedAcc: [r4(percentile(a, 2.5)), r4(percentile(a, 97.5))],
+  };
+}
+
+// ---- RouterBench ----
+const t0 = performance.now();
+const rbRows: Row[] = loadRouterBench(values.data)
+  .filter(
+    (r) => r.split === 'test' && ![r.correct.local, r.correct.mid, r.correct.frontier].some(Number.isNaN),
+  )
+  .map((rb) => ({
+    rb,
+    scores: scoreRequest(rb.prompt),
+    acceptLocal:
+      rb.response.local !== undefined &&
+      verifyAnswer({ text: rb.response.local, finishReason: 'stop', prompt: rb.prompt }).accept,
+  }));
+const result: Record<string, unknown> = {};
+for (const ds of ['arc-challenge', 'winogrande', 'mbpp'])
+  result[ds] = analyse(rbRows.filter((r) => r.rb.dataset === ds));
+const pooled = analyse(rbRows) as Record<string, unknown> & {
+  saving95: number;
+  randomSaving95: number;
+  complexAnsweredLocal: number;
+  complexRoutedLocal: number;
+};
+const boots = Number(values.boot);
+const ci = boots > 0 ? bootstrap(rbRows, boots) : undefined;
+result.pooled = {
+  ...pooled,
+  ci95: ci,
+  targetRatio: r4(pooled.saving95 / Math.max(1e-9, pooled.randomSaving95)),
+};
+
+// ---- 2-tier (RouteLLM) ----
+function twoTier(name: 'gsm8k' | 'mmlu'): Record<string, unknown> {
+  const rows = (name === 'gsm8k' ? loadGsm8k(values.data) : loadMmlu(values.data)).filter(
+    (r) => r.split === 'test',
+  );
+  const weak = rows.map((r) => r.weak);
+  const strong = rows.map((r) => r.strong);
+  const wp = weak.reduce((s, v) => s + v, 0) / rows.length;
+  const sp = strong.reduce((s, v) => s + v, 0) / rows.length;
+  const pMid = rows.map((r) => scoreRequest(r.prompt).mid);
+  const curve = strongCallCurve(
+    pMid.map((p) => 1 - p),
+    weak,
+    strong,
+  );
+  const out: Record<string, unknown> = {
+    n: rows.length,
+    weakAcc: r4(wp),
+    strongAcc: r4(sp),
+    apgr: r4(apgr(curve, wp, sp)),
+    cpt50: r4(cpt(curve, wp, sp, 0.5)),
+    cpt80: r4(cpt(curve, wp, sp, 0.8)),
+  };
+  const rand = prng(11);
+  const randCurve = strongCallCurve(
+    rows.map(() => rand()),
+    weak,
+    strong,
+  );
+  out.randomApgr = r4(apgr(randCurve, wp, sp));
+  if (name === 'gsm8k') {
+    // Cascade: the weak (mid) model always answers first; the verifier's verdict on its own answer,
+    // combined with the prompt score, orders escalations. Weak calls are paid for every prompt.
+    const need = rows.map((r, i) => {
+      const v = verifyAnswer({ text: r.weakResponse ?? '', finishReason: 'stop', prompt: r.prompt });
+      const pv = v.accept ? Number(v.signals.pAccept ?? 1) : 0;
+      return 1 - (pMid[i] as number) * (0.25 + pv);
+    });
+    const cc = strongCallCurve(need, weak, strong);
+    out.apgrCascade = r4(apgr(cc, wp, sp));
+    out.cpt50Cascade = r4(cpt(cc, wp, sp, 0.5));
+    out.cpt80Cascade = r4(cpt(cc, wp, sp, 0.8));
+    const rejected = rows.filter(
+      (r) => !verifyAnswer({ text: r.weakResponse ?? '', finishReason: 'stop', prompt: r.prompt }).accept,
+    );
+    out.verifierRejectRate = r4(rejected.length / rows.length);
+    out.weakAccOnRejected = r4(rejected.reduce((s, r) => s + r.weak, 0) / Math.max(1, rejected.length));
+  }
+  return out;
+}
+result.gsm8k = twoTier('gsm8k');
+result.mmlu = twoTier('mmlu');
+
+// ---- MATH-500 level vs frontier probability ----
+const math = loadMath500(values.data);
+result.math500 = Object.fromEntries(
+  [1, 2, 3, 4, 5].map((lvl) => {
+    const rs = math.filter((m) => m.level === lvl);
+    const pf = rs.reduce((s, m) => s + (1 - scoreRequest(m.prompt).mid), 0) / rs.length;
+    return [`level${lvl}`, r4(pf)];
+  }),
+);
+
+// ---- Arena-Hard v0.1 (held out of training): hard real prompts routed on-device at the default knob ----
+const arena = loadArena(values.data, 'v0.1');
+result.arenaHardLocalShare = r4(arena.filter((a) => route(a.prompt).tier === 'local').length / arena.length);
+
+// ---- Decision latency for 2,000-character prompts ----
+const texts = rbRows
+  .slice(0, 200)
+  .map((r) => r.rb.prompt.repeat(Math.ceil(2000 / Math.max(1, r.rb.prompt.length))).slice(0, 2000));
+for (let i = 0; i < 500; i++) route(texts[i % texts.length] as string);
+const times: number[] = [];
+for (let i = 0; i < 4000; i++) {
+  const t = texts[i % texts.length] as string;
+  const s = performance.now();
+  route(t);
+  times.push(performance.now() - s);
+}
+result.decisionP50Ms = r4(percentile(times, 50));
+result.decisionP99Ms = r4(percentile(times, 99));
+result.misrouteComplexToLocal = pooled.complexAnsweredLocal;
+result.misrouteComplexRoutedLocal = pooled.complexRoutedLocal;
+
+// ---- Table ----
+const line = (k: string, v: unknown): void =>
+  console.log(`${k.padEnd(44)} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+console.log(`Router evaluation on TEST splits (default quality knob ${DEFAULT_Q}, fitted on train)`);
+for (const ds of ['arc-challenge', 'winogrande', 'mbpp', 'pooled']) {
+  const r = result[ds] as Record<string, unknown>;
+  console.log(`\n[${ds}] n=${String(r.n)}`);
+  for (const k of [
+    'baselines',
+    'randomSaving95',
+    'saving95',
+    'saving95RoutingOnly',
+    'randomSaving98',
+    'saving98',
+    'oracleSaving',
+    'oracleShareCaptured95',
+    'fittedKnob',
+    'complexRoutedLocal',
+    'complexAnsweredLocal',
+    'ci95',
+    'targetRatio',
+  ])
+    if (r[k] !== undefined) line(k, r[k]);
+}
+for (const ds of ['gsm8k', 'mmlu']) {
+  console.log(`\n[${ds}]`);
+  for (const [k, v] of Object.entries(result[ds] as Record<string, unknown>)) line(k, v);
+}
+console.log('');
+for (const k of [
+  'math500',
+  'arenaHardLocalShare',
+  'misrouteComplexToLocal',
+  'misrouteComplexRoutedLocal',
+  'decisionP50Ms',
+  'decisionP99Ms',
+])
+  line(k, result[k]);
+console.log(`(eval took ${((performance.now() - t0) / 1000).toFixed(1)}s)`);
+if (values.json) console.log(JSON.stringify(result));

@@ -1,0 +1,177 @@
+/**
+ * npm run train:router [-- --data ../shared/data --out src/router/weights.json]
+ * Trains the router's two heads and the cascade verifier on TRAIN splits only, deterministically (seeded).
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { DENSE_NAMES, HASH_DIM } from '../src/router/features.ts';
+import {
+  fitDenseLogistic,
+  fitLogistic,
+  fitPlatt,
+  type Example,
+  type LinearModel,
+} from '../src/router/fit.ts';
+import { headLogit, sigmoid, type HeadWeights, type RouterWeights } from '../src/router/model.ts';
+import { tierForScores } from '../src/router/policy.ts';
+import { VERIFIER_SIGNALS, buildTrainData, type TrainItem } from './lib/router-data-train.ts';
+
+const { values } = parseArgs({
+  options: {
+    data: { type: 'string', default: '../shared/data' },
+    out: { type: 'string', default: 'src/router/weights.json' },
+    product: { type: 'string', default: 'data/router/product-requests.jsonl' },
+  },
+});
+const SEED = 20261129;
+const HP = { epochs: 8, lr: 0.08, l2: 2 };
+const t0 = Date.now();
+const data = buildTrainData(values.data, values.product);
+const { items } = data;
+console.log(
+  `examples: ${JSON.stringify(data.counts)} (${((Date.now() - t0) / 1000).toFixed(1)}s to load + featurise)`,
+);
+
+const D = DENSE_NAMES.length;
+const mean = new Array<number>(D).fill(0);
+const std = new Array<number>(D).fill(0);
+for (const it of items)
+  for (let k = 0; k < D; k++) mean[k] = (mean[k] as number) + (it.f.dense[k] as number) / items.length;
+for (const it of items)
+  for (let k = 0; k < D; k++)
+    std[k] = (std[k] as number) + ((it.f.dense[k] as number) - (mean[k] as number)) ** 2 / items.length;
+for (let k = 0; k < D; k++) std[k] = Math.sqrt(std[k] as number) || 1;
+
+type Head = 'local' | 'mid';
+const label = (it: TrainItem, h: Head): number | undefined => (h === 'local' ? it.yLocal : it.yMid);
+const examplesFor = (h: Head, pick: (it: TrainItem) => boolean): Example[] =>
+  items
+    .filter((it) => pick(it) && label(it, h) !== undefined)
+    .map((it) => ({ f: it.f, y: label(it, h) as number, w: it.weight }));
+const fit = (ex: Example[], seed: number): LinearModel =>
+  fitLogistic(ex, { hashDim: HASH_DIM, mean, std, epochs: HP.epochs, lr: HP.lr, l2: HP.l2, seed });
+
+const round = (x: number, d = 4): number => Number(x.toFixed(d));
+const heads = {} as Record<Head, HeadWeights>;
+const calibHeads = {} as Record<Head, HeadWeights>;
+for (const [i, h] of (['local', 'mid'] as const).entries()) {
+  // 1) fit on the non-calibration part of train, 2) Platt on the calibration slice, 3) refit on all of train.
+  const part = fit(
+    examplesFor(h, (it) => !it.calib),
+    SEED + i,
+  );
+  const cal = items.filter((it) => it.calib && label(it, h) !== undefined);
+  const z = cal.map((it) => headLogit({ ...part, platt: { a: 1, b: 0 } }, it.f, mean, std));
+  const platt = fitPlatt(
+    z,
+    cal.map((it) => label(it, h) as number),
+    cal.map((it) => it.weight),
+  );
+  calibHeads[h] = { ...part, platt };
+  const full = fit(
+    examplesFor(h, () => true),
+    SEED + 10 + i,
+  );
+  heads[h] = {
+    bias: round(full.bias),
+    hashed: full.hashed.map((v) => round(v)),
+    dense: full.dense.map((v) => round(v)),
+    platt: { a: round(platt.a), b: round(platt.b) },
+  };
+  const ll = cal.reduce((s, it, j) => {
+    const p = sigmoid(platt.a * (z[j] as number) + platt.b);
+    const y = label(it, h) as number;
+    return s - Math.log(y ? Math.max(p, 1e-9) : Math.max(1 - p, 1e-9));
+  }, 0);
+  console.log(
+    `head ${h}: ${examplesFor(h, () => true).length} examples, calibration log-loss ${(ll / cal.length).toFixed(4)}, platt a=${platt.a.toFixed(3)} b=${platt.b.toFixed(3)}`,
+  );
+}
+
+// Default quality knob: the lowest that keeps RouterBench calibration-slice accuracy >= 95% of all-frontier.
+const rbCal = items.filter((it) => it.calib && it.rb);
+const scoresCal = rbCal.map((it) => {
+  const zl = headLogit(calibHeads.local, it.f, mean, std);
+  const zm = headLogit(calibHeads.mid, it.f, mean, std);
+  const local = sigmoid(calibHeads.local.platt.a * zl + calibHeads.local.platt.b);
+  return { local, mid: Math.max(local, sigmoid(calibHeads.mid.platt.a * zm + calibHeads.mid.platt.b)) };
+});
+const frontierAcc = rbCal.reduce((s, it) => s + (it.rb?.correct.frontier ?? 0), 0) / rbCal.length;
+let defaultQuality = 0.95;
+for (let q = 0.3; q <= 0.951; q += 0.01) {
+  let acc = 0;
+  rbCal.forEach((it, j) => {
+    acc += it.rb?.correct[tierForScores(scoresCal[j] as { local: number; mid: number }, q)] ?? 0;
+  });
+  if (acc / rbCal.length >= 0.95 * frontierAcc) {
+    defaultQuality = round(q, 2);
+    break;
+  }
+}
+console.log(`default quality knob (fitted on the calibration slice of train): ${defaultQuality}`);
+
+// Verifier: logistic over answer signals; threshold maximises Youden's J on the calibration slice.
+const vFit = data.verifier.filter((v) => !v.calib);
+const vCal = data.verifier.filter((v) => v.calib);
+const balance = (vs: typeof vFit): number[] => {
+  const srcW: Record<string, number> = {};
+  for (const v of vs) srcW[v.source] = (srcW[v.source] ?? 0) + 1;
+  return vs.map((v) => vs.length / (Object.keys(srcW).length * (srcW[v.source] as number)));
+};
+const vPart = fitDenseLogistic(
+  vFit.map((v) => v.x),
+  vFit.map((v) => v.y),
+  balance(vFit),
+);
+const pCal = vCal.map((v) =>
+  sigmoid(v.x.reduce((s, x, k) => s + x * (vPart.weights[k] as number), vPart.bias)),
+);
+let best = { j: -1, t: 0.5 };
+for (let t = 0.2; t <= 0.9; t += 0.01) {
+  let tp = 0;
+  let fn = 0;
+  let tn = 0;
+  let fp = 0;
+  vCal.forEach((v, i) => {
+    const acc = (pCal[i] as number) >= t;
+    if (v.y && acc) tp++;
+    else if (v.y) fn++;
+    else if (acc) fp++;
+    else tn++;
+  });
+  const j = tp / Math.max(1, tp + fn) + tn / Math.max(1, tn + fp) - 1;
+  if (j > best.j + 1e-9) best = { j, t };
+}
+const vFull = fitDenseLogistic(
+  data.verifier.map((v) => v.x),
+  data.verifier.map((v) => v.y),
+  balance(data.verifier),
+);
+console.log(
+  `verifier: ${data.verifier.length} answers, threshold ${best.t.toFixed(2)} (Youden J ${best.j.toFixed(3)} on calibration slice)`,
+);
+
+const weights: RouterWeights = {
+  version: 1,
+  hashDim: HASH_DIM,
+  denseNames: [...DENSE_NAMES],
+  denseMean: mean.map((v) => round(v, 6)),
+  denseStd: std.map((v) => round(v, 6)),
+  heads,
+  verifier: {
+    bias: round(vFull.bias),
+    weights: Object.fromEntries(VERIFIER_SIGNALS.map((k, i) => [k, round(vFull.weights[i] as number)])),
+    threshold: round(best.t, 2),
+    minMeanLogprob: -1.2,
+    minTokenLogprob: -8,
+  },
+  policy: { defaultQuality },
+  meta: {
+    seed: SEED,
+    epochs: HP.epochs,
+    l2: HP.l2,
+    ...Object.fromEntries(Object.entries(data.counts).map(([k, v]) => [`n_${k}`, v])),
+  },
+};
+writeFileSync(values.out, JSON.stringify(weights) + '\n');
+console.log(`wrote ${values.out} in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
