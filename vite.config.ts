@@ -46,6 +46,7 @@ function extension(): UserConfig {
           popup: resolve(root, 'extension/popup/index.html'),
           options: resolve(root, 'extension/options/index.html'),
           sidepanel: resolve(root, 'extension/sidepanel/index.html'),
+          offscreen: resolve(root, 'extension/offscreen/index.html'),
         },
       },
     },

@@ -1,90 +1,115 @@
 /**
  * The one message protocol between extension contexts (content script, popup, options, side panel
- * <-> background). Every request name is declared once in {@link PROTOCOL} with a zod schema for its
- * payload; the result type rides along in {@link Results}. Unknown or malformed messages are rejected
- * loudly with a typed error, and errors travel as `{name, code, message, data}` and are rebuilt into
- * their classes on the other side.
+ * -> background). Every request name is declared once in {@link PROTOCOL} with a zod schema for its
+ * payload; its result type is in {@link Results}. Unknown or malformed messages are rejected loudly
+ * with InvalidInputError; errors travel as `{name, code, message, data}` and are rebuilt into their
+ * classes on the other side (see channel.ts).
  */
 import { z } from 'zod';
-import { InvalidInputError, deserializeError, serializeError, type SerializedError } from '../src/errors.ts';
+import type { Tier } from '../src/config/index.ts';
+import { createChannel, type HandlersFor } from './channel.ts';
+import type { Settings } from './settings.ts';
+
+export const JOB_KINDS = ['rewrite-clearer', 'rewrite-shorter', 'rewrite-polite', 'triage'] as const;
+export const JobKindSchema = z.enum(JOB_KINDS);
+export type JobKind = z.infer<typeof JobKindSchema>;
+
+const Id = z.string().min(1).max(64);
 
 export const PROTOCOL = {
   /** Liveness check; answers with the background's start time (changes when the worker restarts). */
   ping: z.object({}),
+  /** Ghost text: a continuation of `before` (on-device only). `id` lets `cancel` abort it. */
+  suggest: z.object({ id: Id, before: z.string().max(20_000), after: z.string().max(20_000) }),
+  cancel: z.object({ id: Id }),
+  /** Engine state for the popup (loads nothing). */
+  status: z.object({}),
+  /** Loads the configured model now (the popup's "Load model" button; otherwise loading is lazy). */
+  load: z.object({}),
+  'settings.get': z.object({}),
+  /** A partial settings object; validated whole before anything is stored. */
+  'settings.set': z.object({ patch: z.unknown() }),
+  /** Per-site switch; `origin` like https://example.com. */
+  'site.get': z.object({ origin: z.string().max(2000) }),
+  'site.set': z.object({ origin: z.string().max(2000), enabled: z.boolean() }),
+  /** Today's requests by tier and money saved. */
+  'stats.today': z.object({}),
+  /** Runs a rewrite/triage job (the context menu and its keyboard command start one). */
+  'job.run': z.object({ kind: JobKindSchema, text: z.string().min(1).max(20_000) }),
+  /** The last job (the side panel shows it when it opens). */
+  'job.latest': z.object({}),
+  'cache.list': z.object({}),
+  'cache.delete': z.object({ id: z.string().min(1).max(500) }),
 } as const;
+
+export type EngineState = 'idle' | 'loading' | 'ready' | 'error';
+
+export interface EngineStatus {
+  state: EngineState;
+  /** Where the engine runs: always the offscreen document (ADR 0002). */
+  host: 'offscreen';
+  kind: 'wasm' | 'webllm' | undefined;
+  model: { id: string; label: string; sizeBytes: number } | undefined;
+  /** 0..1 while loading. */
+  progress: number;
+  error: string | undefined;
+  /** Whether WebGPU is available in this browser (the popup shows it). */
+  webgpu: boolean;
+}
+
+export interface JobResult {
+  id: string;
+  kind: JobKind;
+  input: string;
+  state: 'running' | 'done' | 'error';
+  text: string;
+  tier: Tier;
+  reason: string;
+  model: string;
+  ms: number;
+  error?: { code: string; message: string };
+  /** Structured triage when kind = 'triage'. */
+  triage?: Record<string, unknown>;
+}
+
+export interface TodayStats {
+  day: string;
+  byTier: Record<Tier, number>;
+  savedUsd: number;
+  spentUsd: number;
+}
+
+export interface CacheEntry {
+  id: string;
+  bytes: number;
+}
 
 export interface Results {
   ping: { pong: true; startedAt: number; version: string };
+  suggest: { text: string; engineMs: number; model: string };
+  cancel: { cancelled: boolean };
+  status: EngineStatus;
+  load: EngineStatus;
+  'settings.get': Settings;
+  'settings.set': Settings;
+  'site.get': { origin: string; enabled: boolean };
+  'site.set': { origin: string; enabled: boolean };
+  'stats.today': TodayStats;
+  'job.run': JobResult;
+  'job.latest': { job: JobResult | null };
+  'cache.list': { entries: CacheEntry[]; usageBytes: number; quotaBytes: number };
+  'cache.delete': { deleted: boolean };
 }
 
 export type RequestName = keyof typeof PROTOCOL;
-export type Payload<N extends RequestName> = z.infer<(typeof PROTOCOL)[N]>;
+export type Payload<N extends RequestName> = z.input<(typeof PROTOCOL)[N]>;
+export type Handlers = HandlersFor<typeof PROTOCOL, Results>;
 
-const EnvelopeSchema = z.object({ tierAssist: z.literal(1), name: z.string(), payload: z.unknown() });
+const channel = createChannel<typeof PROTOCOL, Results>('tierAssist', PROTOCOL);
 
-type Reply<N extends RequestName> = { ok: true; result: Results[N] } | { ok: false; error: SerializedError };
-
-export type Handlers = {
-  [N in RequestName]: (payload: Payload<N>, sender: chrome.runtime.MessageSender) => Promise<Results[N]>;
-};
-
-/** Parses an incoming envelope: returns the request name and its validated payload, or throws InvalidInputError. */
-export function parseRequest(message: unknown): { name: RequestName; payload: unknown } {
-  const envelope = EnvelopeSchema.safeParse(message);
-  if (!envelope.success)
-    throw new InvalidInputError('Malformed extension message: expected {tierAssist: 1, name, payload}.');
-  const { name } = envelope.data;
-  if (!Object.hasOwn(PROTOCOL, name))
-    throw new InvalidInputError(`Unknown extension message "${name}".`, { data: { name } });
-  const schema = PROTOCOL[name as RequestName];
-  const payload = schema.safeParse(envelope.data.payload);
-  if (!payload.success) {
-    const issue = payload.error.issues[0];
-    throw new InvalidInputError(
-      `Bad payload for "${name}": ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim(),
-      {
-        data: { name },
-      },
-    );
-  }
-  return { name: name as RequestName, payload: payload.data };
-}
-
-/**
- * Installs the background's message listener. Messages not meant for tier-assist (no `tierAssist`
- * marker) are left alone so other listeners can answer them.
- */
-export function listen(handlers: Handlers, runtime: typeof chrome.runtime = chrome.runtime): () => void {
-  const listener = (
-    message: unknown,
-    sender: chrome.runtime.MessageSender,
-    sendResponse: (reply: unknown) => void,
-  ) => {
-    if (typeof message !== 'object' || message === null || !('tierAssist' in message)) return false;
-    void (async () => {
-      try {
-        const { name, payload } = parseRequest(message);
-        const handler = handlers[name] as (p: unknown, s: chrome.runtime.MessageSender) => Promise<unknown>;
-        sendResponse({ ok: true, result: await handler(payload, sender) });
-      } catch (error) {
-        sendResponse({ ok: false, error: serializeError(error) });
-      }
-    })();
-    return true;
-  };
-  runtime.onMessage.addListener(listener);
-  return () => runtime.onMessage.removeListener(listener);
-}
-
-/** Sends a typed request to the background and returns its result, or throws the rebuilt typed error. */
-export async function request<N extends RequestName>(
-  name: N,
-  payload: Payload<N>,
-  runtime: typeof chrome.runtime = chrome.runtime,
-): Promise<Results[N]> {
-  const reply = (await runtime.sendMessage({ tierAssist: 1, name, payload })) as Reply<N> | undefined;
-  if (!reply)
-    throw deserializeError({ code: 'internal', message: `No answer from the background for "${name}".` });
-  if (!reply.ok) throw deserializeError(reply.error);
-  return reply.result;
-}
+/** Parses an incoming envelope: the request name and its validated payload, or InvalidInputError. */
+export const parseRequest = channel.parse;
+/** Installs the background's listener; messages without the `tierAssist` marker are left to others. */
+export const listen = channel.listen;
+/** Sends a typed request to the background; returns its result or throws the rebuilt typed error. */
+export const request = channel.request;

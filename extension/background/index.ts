@@ -1,21 +1,197 @@
 /**
- * Background service worker: hosts what every tab shares and answers the typed protocol.
+ * Background service worker: answers the typed protocol, owns the context menu and commands, and
+ * forwards engine work to the offscreen document (ADR 0002). Everything is imported statically (a
+ * dynamic import() is forbidden in a service worker). No state lives only in memory: settings,
+ * stats and the latest job are in chrome.storage, and the engine lives in the offscreen document, so
+ * a worker killed after 30 s idle comes back and answers the next request as if nothing happened.
  * `main(deps)` is exported so tests can start it against stand-ins.
  */
-import { listen, type Handlers } from '../messaging.ts';
+import type { RemoteTier } from '../../src/config/index.ts';
+import type { Decision, RouteContext } from '../../src/router/types.ts';
+import { AbortError, InvalidInputError } from '../../src/errors.ts';
+import { listen, JOB_KINDS, type Handlers, type JobKind, type JobResult } from '../messaging.ts';
+import { resolveModel } from '../models.ts';
+import { siteEnabled } from '../settings.ts';
+import { loadSettings, saveSettings } from '../settings-store.ts';
+import { escalate } from './gateway.ts';
+import { JOB_KEY, JOB_TITLES, runJob, type JobDeps } from './jobs.ts';
+import { offscreenClient, type OffscreenClient } from './offscreen-client.ts';
+import { approxTokens, recordUsage, todayStats } from './stats.ts';
 
 export interface BackgroundDeps {
   runtime: typeof chrome.runtime;
+  offscreen: OffscreenClient;
   now: () => number;
+  decide: (text: string, context: RouteContext) => Decision;
+  hasPii: (text: string) => boolean;
 }
 
-export function main(deps: BackgroundDeps): () => void {
+/** Where no router is built in, everything stays on the device. */
+export function localOnly(): Decision {
+  return {
+    tier: 'local',
+    reason: 'Answered on this device (no router configured).',
+    scores: { local: 1, mid: 1 },
+    flags: [],
+  };
+}
+
+const MENU_PARENT = 'tier-assist';
+const SUGGEST_MAX_TOKENS = 16;
+const SUGGEST_PREFIX_CHARS = 1500;
+
+function originOf(sender: chrome.runtime.MessageSender): string {
+  const url = sender.origin ?? sender.url ?? sender.tab?.url;
+  if (!url) throw new InvalidInputError('A suggestion request must come from a page.');
+  return new URL(url).origin;
+}
+
+export function main(deps: BackgroundDeps): {
+  handlers: Handlers;
+  runMenu: (kind: JobKind, text: string) => Promise<JobResult>;
+} {
   const startedAt = deps.now();
   const version = deps.runtime.getManifest().version;
+  const local = chrome.storage.local;
+  let jobSeq = 0;
+
+  const jobDeps: JobDeps = {
+    settings: () => loadSettings(),
+    decide: deps.decide,
+    hasPii: deps.hasPii,
+    local: async (id, messages) => {
+      const settings = await loadSettings();
+      const out = await deps.offscreen.request('engine.chat', {
+        id,
+        model: resolveModel(settings),
+        messages,
+        maxTokens: 256,
+        temperature: 0.2,
+      });
+      return { text: out.text, model: out.model };
+    },
+    escalate: (settings, decision, messages) =>
+      escalate(settings.gateway, decision.tier as RemoteTier, messages, { reason: decision.reason }),
+    publish: async (job) => {
+      await chrome.storage.session.set({ [JOB_KEY]: job });
+    },
+    record: (usage) => recordUsage(local, new Date(deps.now()), usage),
+    now: deps.now,
+  };
+
+  const runMenu = (kind: JobKind, text: string): Promise<JobResult> =>
+    runJob(jobDeps, `job-${startedAt}-${++jobSeq}`, kind, text);
+
   const handlers: Handlers = {
     ping: async () => ({ pong: true, startedAt, version }),
+    suggest: async ({ id, before }, sender) => {
+      const settings = await loadSettings();
+      if (!siteEnabled(settings, originOf(sender))) return { text: '', engineMs: 0, model: '' };
+      const prefix = before.slice(-SUGGEST_PREFIX_CHARS);
+      const out = await deps.offscreen.request('engine.complete', {
+        id,
+        model: resolveModel(settings),
+        prefix,
+        maxTokens: SUGGEST_MAX_TOKENS,
+        temperature: 0,
+        stop: ['\n'],
+      });
+      if (out.finishReason === 'abort') throw new AbortError();
+      void recordUsage(local, new Date(deps.now()), {
+        tier: 'local',
+        inputTokens: approxTokens(prefix),
+        outputTokens: approxTokens(out.text),
+        costUsd: 0,
+      }).catch(() => undefined);
+      return { text: out.text, engineMs: out.engineMs, model: out.model };
+    },
+    cancel: async ({ id }) => {
+      if (!(await deps.offscreen.exists())) return { cancelled: false };
+      return deps.offscreen.request('engine.cancel', { id });
+    },
+    status: async () => {
+      if (!(await deps.offscreen.exists()))
+        return {
+          state: 'idle',
+          host: 'offscreen',
+          kind: undefined,
+          model: undefined,
+          progress: 0,
+          error: undefined,
+          webgpu: 'gpu' in navigator,
+        };
+      return deps.offscreen.request('engine.status', {});
+    },
+    load: async () => deps.offscreen.request('engine.load', { model: resolveModel(await loadSettings()) }),
+    'settings.get': async () => loadSettings(),
+    'settings.set': async ({ patch }) => saveSettings(patch),
+    'site.get': async ({ origin }) => ({ origin, enabled: siteEnabled(await loadSettings(), origin) }),
+    'site.set': async ({ origin, enabled }) => {
+      const settings = await loadSettings();
+      const others = settings.disabledSites.filter((o) => o !== origin);
+      const next = await saveSettings({ disabledSites: enabled ? others : [...others, origin] });
+      return { origin, enabled: siteEnabled(next, origin) };
+    },
+    'stats.today': async () => todayStats(local, new Date(deps.now())),
+    'job.run': async ({ kind, text }) => runMenu(kind, text),
+    'job.latest': async () => {
+      const job = (await chrome.storage.session.get(JOB_KEY))[JOB_KEY] as JobResult | undefined;
+      return { job: job ?? null };
+    },
+    'cache.list': async () => deps.offscreen.request('cache.list', {}),
+    'cache.delete': async ({ id }) => deps.offscreen.request('cache.delete', { id }),
   };
-  return listen(handlers, deps.runtime);
+  listen(handlers, deps.runtime);
+  return { handlers, runMenu };
 }
 
-main({ runtime: chrome.runtime, now: () => Date.now() });
+function installMenus(): void {
+  chrome.contextMenus.removeAll(() => {
+    chrome.contextMenus.create({ id: MENU_PARENT, title: 'tier-assist', contexts: ['selection'] });
+    for (const kind of JOB_KINDS)
+      chrome.contextMenus.create({
+        id: kind,
+        parentId: MENU_PARENT,
+        title: JOB_TITLES[kind],
+        contexts: ['selection'],
+      });
+  });
+}
+
+function isJobKind(value: unknown): value is JobKind {
+  return (JOB_KINDS as readonly unknown[]).includes(value);
+}
+
+/** Chrome wiring: menus, commands, the side panel. Listeners are registered synchronously at start-up (MV3 rule). */
+function wire(runMenu: (kind: JobKind, text: string) => Promise<JobResult>): void {
+  chrome.runtime.onInstalled.addListener(installMenus);
+  chrome.contextMenus.onClicked.addListener((info, tab) => {
+    if (!isJobKind(info.menuItemId) || !info.selectionText) return;
+    // open() needs the click's user gesture: call it before any await.
+    if (tab?.id !== undefined) void chrome.sidePanel.open({ tabId: tab.id }).catch(() => undefined);
+    void runMenu(info.menuItemId, info.selectionText);
+  });
+  chrome.commands.onCommand.addListener((command, tab) => {
+    if (!isJobKind(command) || tab?.id === undefined) return;
+    void chrome.sidePanel.open({ tabId: tab.id }).catch(() => undefined);
+    void chrome.tabs
+      .sendMessage(tab.id, { tierAssistTab: 1, name: 'selection' })
+      .then((reply: unknown) => {
+        const text = typeof reply === 'object' && reply && 'text' in reply ? String(reply.text) : '';
+        if (text.trim()) return runMenu(command, text);
+        return undefined;
+      })
+      .catch(() => undefined);
+  });
+}
+
+const app = main({
+  runtime: chrome.runtime,
+  offscreen: offscreenClient(),
+  now: () => Date.now(),
+  decide: localOnly,
+  hasPii: () => false,
+});
+wire(app.runMenu);
+/** For tests and the bench: start a job as the context menu does. */
+(globalThis as { tierAssist?: unknown }).tierAssist = { runMenu: app.runMenu };

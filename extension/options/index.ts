@@ -1,10 +1,244 @@
-import { request } from '../messaging.ts';
+/**
+ * Options page: gateway URL and token, model choice (catalog with sizes, or a self-hosted GGUF URL),
+ * quality knob, privacy policy, autocomplete debounce, disabled sites, keyboard shortcuts, model
+ * cache management, and what leaves the device. Saving validates the whole settings object in the
+ * background; an invalid field gets its error next to it and the stored settings stay as they were.
+ */
+import { html, render } from 'lit';
+import { TierError } from '../../src/errors.ts';
+import { request, type CacheEntry } from '../messaging.ts';
+import { CATALOG } from '../models.ts';
+import type { Settings } from '../settings.ts';
 
 const app = document.getElementById('app')!;
-request('ping', {})
-  .then((pong) => {
-    app.textContent = `tier-assist ${pong.version}: background running since ${new Date(pong.startedAt).toLocaleTimeString()}.`;
-  })
-  .catch((error: unknown) => {
-    app.textContent = `The background did not answer: ${error instanceof Error ? error.message : String(error)}`;
-  });
+let settings: Settings | undefined;
+let fieldErrors: Record<string, string> = {};
+let notice = '';
+let cache: { entries: CacheEntry[]; usageBytes: number; quotaBytes: number } | undefined;
+let commands: chrome.commands.Command[] = [];
+
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(bytes < 1e7 ? 2 : 0)} MB`;
+
+function err(field: string) {
+  const message = fieldErrors[field];
+  return message
+    ? html`<p class="error" id="error-${field.replace('.', '-')}" data-error-for=${field} role="alert">
+        ${message}
+      </p>`
+    : null;
+}
+
+function invalid(field: string): string {
+  return fieldErrors[field] ? 'true' : 'false';
+}
+
+function draw(): void {
+  const s = settings;
+  if (!s) {
+    render(html`<p>Loading…</p>`, app);
+    return;
+  }
+  render(
+    html`<h1>tier-assist options</h1>
+      <form id="settings" @submit=${save} novalidate>
+        <fieldset>
+          <legend>Gateway (used only when a request needs a bigger model)</legend>
+          <label for="gateway-url">Gateway URL</label>
+          <input
+            id="gateway-url"
+            name="gateway.url"
+            .value=${s.gateway.url}
+            placeholder="https://ai.example.com"
+            aria-invalid=${invalid('gateway.url')}
+            aria-describedby="error-gateway-url"
+          />
+          ${err('gateway.url')}
+          <label for="gateway-token">Token</label>
+          <input
+            id="gateway-token"
+            name="gateway.token"
+            type="password"
+            autocomplete="off"
+            .value=${s.gateway.token}
+          />
+          ${err('gateway.token')}
+        </fieldset>
+        <fieldset>
+          <legend>On-device model</legend>
+          <label for="model-id">Model</label>
+          <select id="model-id" name="model.id">
+            ${CATALOG.map((m) => html`<option value=${m.id} ?selected=${m.id === s.model.id}>${m.label} — ${mb(m.sizeBytes)} download</option>`)}
+            ${CATALOG.some((m) => m.id === s.model.id) ? null : html`<option value=${s.model.id} selected>${s.model.id}</option>`}
+          </select>
+          <label for="model-url">Or a self-hosted GGUF URL (runs on WebAssembly)</label>
+          <input
+            id="model-url"
+            name="model.customUrl"
+            .value=${s.model.customUrl}
+            placeholder="https://models.example.com/model.gguf"
+            aria-invalid=${invalid('model.customUrl')}
+            aria-describedby="error-model-customUrl"
+          />
+          ${err('model.customUrl')}
+        </fieldset>
+        <fieldset>
+          <legend>Routing</legend>
+          <label for="quality"
+            >Quality (0 = cheapest acceptable, 1 = always the best tier): <output>${s.quality}</output></label
+          >
+          <input
+            id="quality"
+            name="quality"
+            type="range"
+            min="0"
+            max="1"
+            step="0.05"
+            .value=${String(s.quality)}
+          />
+          <label for="privacy">Personal data</label>
+          <select id="privacy" name="privacy">
+            <option value="redact" ?selected=${s.privacy === 'redact'}>
+              Redact before anything leaves the device
+            </option>
+            <option value="local-only" ?selected=${s.privacy === 'local-only'}>
+              Keep requests with personal data on the device
+            </option>
+            <option value="allow" ?selected=${s.privacy === 'allow'}>Send as is</option>
+          </select>
+        </fieldset>
+        <fieldset>
+          <legend>Autocomplete</legend>
+          <label
+            ><input
+              id="autocomplete"
+              name="autocomplete.enabled"
+              type="checkbox"
+              .checked=${s.autocomplete.enabled}
+            />
+            Ghost-text suggestions in text fields</label
+          >
+          <label for="debounce">Wait after typing (ms)</label>
+          <input
+            id="debounce"
+            name="autocomplete.debounceMs"
+            type="number"
+            min="50"
+            max="2000"
+            step="10"
+            .value=${String(s.autocomplete.debounceMs)}
+            aria-invalid=${invalid('autocomplete.debounceMs')}
+            aria-describedby="error-autocomplete-debounceMs"
+          />
+          ${err('autocomplete.debounceMs')}
+          <label for="sites">Sites without suggestions (one origin per line)</label>
+          <textarea id="sites" name="disabledSites" rows="3">${s.disabledSites.join('\n')}</textarea>
+          ${err('disabledSites')}
+        </fieldset>
+        <button type="submit">Save</button>
+        <p id="notice" role="status">${notice}</p>
+      </form>
+      <section aria-labelledby="keys">
+        <h2 id="keys">Keyboard shortcuts</h2>
+        <ul>
+          <li>
+            <kbd>Tab</kbd> accepts a suggestion (only while one shows), <kbd>Ctrl</kbd>/<kbd>⌘</kbd>+<kbd
+              >→</kbd
+            >
+            one word, <kbd>Esc</kbd> dismisses.
+          </li>
+          ${commands.map((c) => html`<li>${c.description}: <kbd>${c.shortcut || 'not set'}</kbd></li>`)}
+        </ul>
+        <p>Change the commands at <code>chrome://extensions/shortcuts</code>.</p>
+      </section>
+      <section aria-labelledby="cache-h">
+        <h2 id="cache-h">Cached models</h2>
+        ${
+          cache
+            ? html`<p>Using ${mb(cache.usageBytes)} of ${mb(cache.quotaBytes)}.</p>
+                <ul id="cache">
+                  ${cache.entries.map((e) => html`<li>${e.id} — ${mb(e.bytes)} <button @click=${() => remove(e.id)}>Delete</button></li>`)}
+                </ul>
+                ${cache.entries.length === 0 ? html`<p>No model is cached.</p>` : null}`
+            : html`<button @click=${listCache}>Show cached models</button>`
+        }
+      </section>
+      <section aria-labelledby="leaves">
+        <h2 id="leaves">What leaves my device</h2>
+        <ul>
+          <li>
+            <strong>Autocomplete never leaves the device.</strong> The text around the caret goes only to the
+            model running inside this browser.
+          </li>
+          <li>The model is downloaded once from the URL above and cached in this browser.</li>
+          <li>
+            Rewrite and triage run on the device unless the router decides the text needs a bigger model
+            <em>and</em> a gateway URL is set; then the selected text goes to <em>your</em> gateway only,
+            ${s.privacy === 'redact' ? 'with personal data (emails, phone numbers, card numbers…) replaced by placeholders first' : s.privacy === 'local-only' ? 'and never when it contains personal data' : 'as is'}.
+          </li>
+          <li>Nothing is sent to tier-assist's authors; settings and daily counts stay in this browser.</li>
+        </ul>
+      </section>`,
+    app,
+  );
+}
+
+function collect(form: HTMLFormElement): Record<string, unknown> {
+  const value = (name: string) => (form.elements.namedItem(name) as HTMLInputElement).value;
+  const debounce = value('autocomplete.debounceMs');
+  return {
+    gateway: { url: value('gateway.url').trim(), token: value('gateway.token') },
+    model: { id: value('model.id'), customUrl: value('model.customUrl').trim() },
+    quality: Number(value('quality')),
+    privacy: value('privacy'),
+    autocomplete: {
+      enabled: (form.elements.namedItem('autocomplete.enabled') as HTMLInputElement).checked,
+      debounceMs: debounce === '' ? Number.NaN : Number(debounce),
+    },
+    disabledSites: value('disabledSites')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter(Boolean),
+  };
+}
+
+async function save(event: SubmitEvent): Promise<void> {
+  event.preventDefault();
+  const patch = collect(event.target as HTMLFormElement);
+  try {
+    settings = await request('settings.set', { patch });
+    fieldErrors = {};
+    notice = 'Saved.';
+  } catch (error) {
+    notice = 'Not saved: fix the field marked below. Your previous settings are still in use.';
+    if (error instanceof TierError && typeof error.data?.field === 'string' && error.data.field) {
+      const field = error.data.field.replace(/\.\d+$/, '');
+      fieldErrors = { [field]: error.message };
+    } else {
+      fieldErrors = {};
+      notice = error instanceof Error ? error.message : String(error);
+    }
+  }
+  draw();
+  app.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+}
+
+async function listCache(): Promise<void> {
+  cache = await request('cache.list', {});
+  draw();
+}
+
+async function remove(id: string): Promise<void> {
+  await request('cache.delete', { id });
+  await listCache();
+}
+
+async function start(): Promise<void> {
+  draw();
+  settings = await request('settings.get', {});
+  commands = await chrome.commands.getAll().catch(() => []);
+  draw();
+}
+
+start().catch((error: unknown) => {
+  app.textContent = `The background did not answer: ${error instanceof Error ? error.message : String(error)}`;
+});

@@ -1,10 +1,132 @@
-import { request } from '../messaging.ts';
+/**
+ * Popup: engine status (model, loaded or not, WebGPU or wasm), the on/off switch for the current
+ * site, and today's requests by tier with the money saved.
+ */
+import { html, render } from 'lit';
+import { request, type EngineStatus, type TodayStats } from '../messaging.ts';
 
 const app = document.getElementById('app')!;
-request('ping', {})
-  .then((pong) => {
-    app.textContent = `tier-assist ${pong.version}: background running since ${new Date(pong.startedAt).toLocaleTimeString()}.`;
-  })
-  .catch((error: unknown) => {
-    app.textContent = `The background did not answer: ${error instanceof Error ? error.message : String(error)}`;
-  });
+
+interface View {
+  status: EngineStatus | undefined;
+  stats: TodayStats | undefined;
+  origin: string | undefined;
+  enabled: boolean | undefined;
+  error: string | undefined;
+}
+const view: View = {
+  status: undefined,
+  stats: undefined,
+  origin: undefined,
+  enabled: undefined,
+  error: undefined,
+};
+
+const usd = (n: number) => `$${n < 0.01 && n > 0 ? n.toFixed(4) : n.toFixed(2)}`;
+
+function engineLine(s: EngineStatus | undefined) {
+  if (!s) return 'Checking the engine…';
+  const where = s.kind === 'webllm' ? 'WebGPU' : s.kind === 'wasm' ? 'WebAssembly (CPU)' : 'not chosen yet';
+  const state =
+    s.state === 'ready'
+      ? 'loaded'
+      : s.state === 'loading'
+        ? `loading ${Math.round(s.progress * 100)}%`
+        : s.state === 'error'
+          ? `failed: ${s.error ?? 'unknown error'}`
+          : 'not loaded (loads on first use)';
+  return html`<span data-field="model">${s.model?.label ?? 'No model loaded'}</span> ·
+    <span data-field="state">${state}</span> · <span data-field="runtime">${where}</span> ·
+    <span data-field="webgpu">WebGPU ${s.webgpu ? 'available' : 'unavailable'}</span>`;
+}
+
+function draw(): void {
+  const stats = view.stats;
+  render(
+    html`<h1>tier-assist</h1>
+      <section aria-label="Engine">
+        <h2>Engine</h2>
+        <p id="engine">${engineLine(view.status)}</p>
+        <button id="load" @click=${load}>Load model now</button>
+      </section>
+      <section aria-label="This site">
+        <h2>This site</h2>
+        ${
+          view.origin
+            ? html`<label
+                ><input id="site" type="checkbox" .checked=${view.enabled ?? true} @change=${toggle} />
+                Suggestions on ${view.origin}</label
+              >`
+            : html`<p>Suggestions run on http(s) pages.</p>`
+        }
+      </section>
+      <section aria-label="Today">
+        <h2>Today</h2>
+        ${
+          stats
+            ? html`<dl id="today">
+                <dt>On this device</dt>
+                <dd data-tier="local">${stats.byTier.local}</dd>
+                <dt>Mid tier</dt>
+                <dd data-tier="mid">${stats.byTier.mid}</dd>
+                <dt>Frontier tier</dt>
+                <dd data-tier="frontier">${stats.byTier.frontier}</dd>
+                <dt>Saved vs all-frontier</dt>
+                <dd data-field="saved">${usd(stats.savedUsd)}</dd>
+                <dt>Spent</dt>
+                <dd data-field="spent">${usd(stats.spentUsd)}</dd>
+              </dl>`
+            : html`<p>…</p>`
+        }
+      </section>
+      ${view.error ? html`<p role="alert">${view.error}</p>` : null}
+      <p><a href="../options/index.html" target="_blank">Options</a></p>`,
+    app,
+  );
+}
+
+const fail = (error: unknown) => {
+  view.error = error instanceof Error ? error.message : String(error);
+  draw();
+};
+
+async function load(): Promise<void> {
+  view.status = { ...(view.status ?? ({} as EngineStatus)), state: 'loading', progress: 0 };
+  draw();
+  const timer = setInterval(() => void request('status', {}).then((s) => ((view.status = s), draw())), 500);
+  try {
+    view.status = await request('load', {});
+  } catch (error) {
+    fail(error);
+  } finally {
+    clearInterval(timer);
+  }
+  draw();
+}
+
+async function toggle(event: Event): Promise<void> {
+  const enabled = (event.target as HTMLInputElement).checked;
+  if (!view.origin) return;
+  try {
+    view.enabled = (await request('site.set', { origin: view.origin, enabled })).enabled;
+  } catch (error) {
+    fail(error);
+  }
+  draw();
+}
+
+async function start(): Promise<void> {
+  draw();
+  const [tab] = await chrome.tabs.query({ active: true, lastFocusedWindow: true }).catch(() => []);
+  const url = new URLSearchParams(location.search).get('url') ?? tab?.url;
+  if (url && /^https?:/.test(url)) view.origin = new URL(url).origin;
+  const [status, stats, site] = await Promise.all([
+    request('status', {}),
+    request('stats.today', {}),
+    view.origin ? request('site.get', { origin: view.origin }) : Promise.resolve(undefined),
+  ]);
+  Object.assign(view, { status, stats, enabled: site?.enabled });
+  draw();
+}
+
+start().catch(fail);

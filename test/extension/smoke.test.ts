@@ -32,14 +32,11 @@ describe('extension harness', () => {
 
   it('answers from the popup, and again after the worker is stopped through CDP', async () => {
     const popup = await ext.openPage('extension/popup/index.html');
-    await popup.waitForFunction(() =>
-      document.getElementById('app')?.textContent?.includes('background running'),
-    );
+    await popup.waitForSelector('#today [data-tier="local"]');
     await ext.stopServiceWorker();
     await popup.reload();
-    await popup.waitForFunction(() =>
-      document.getElementById('app')?.textContent?.includes('background running'),
-    );
+    await popup.waitForSelector('#today [data-tier="local"]');
+    expect(await popup.textContent('#engine')).toContain('WebGPU');
     expect(ext.problems).toEqual([]);
   });
 });

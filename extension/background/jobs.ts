@@ -1,0 +1,133 @@
+/**
+ * Rewrite and triage jobs started from the context menu (or their keyboard commands): route the
+ * text, run it on the device or escalate through the user's gateway, and publish the result for the
+ * side panel (in `chrome.storage.session`, so a panel opened later, or after a worker restart,
+ * still finds it).
+ */
+import type { PrivacyPolicy, TaskKind } from '../../src/config/index.ts';
+import type { ChatMessage } from '../../src/engines/types.ts';
+import { toTierError } from '../../src/errors.ts';
+import type { Decision, RouteContext } from '../../src/router/types.ts';
+import type { JobKind, JobResult } from '../messaging.ts';
+import type { Settings } from '../settings.ts';
+import type { Escalated } from './gateway.ts';
+import { approxTokens, type UsageRecord } from './stats.ts';
+
+export const JOB_KEY = 'job:latest';
+
+export const JOB_TITLES: Record<JobKind, string> = {
+  'rewrite-clearer': 'Rewrite: clearer',
+  'rewrite-shorter': 'Rewrite: shorter',
+  'rewrite-polite': 'Rewrite: more polite',
+  triage: 'Triage this ticket',
+};
+
+const INSTRUCTIONS: Record<JobKind, string> = {
+  'rewrite-clearer':
+    'Rewrite the text the user sends so it is clearer. Keep its meaning, language and facts. Reply with the rewritten text only.',
+  'rewrite-shorter':
+    'Rewrite the text the user sends so it is shorter. Keep its meaning, language and facts. Reply with the rewritten text only.',
+  'rewrite-polite':
+    'Rewrite the text the user sends so it is more polite. Keep its meaning, language and facts. Reply with the rewritten text only.',
+  triage:
+    'You triage customer support tickets. Reply with JSON only: {"category": string, "priority": "low"|"normal"|"high"|"urgent", "summary": string, "reply": string}.',
+};
+
+export function jobMessages(kind: JobKind, text: string): ChatMessage[] {
+  return [
+    { role: 'system', content: INSTRUCTIONS[kind] },
+    { role: 'user', content: text },
+  ];
+}
+
+export interface JobDeps {
+  settings: () => Promise<Settings>;
+  /** The router (src/router `route`), or a local-only stand-in where none is built in. */
+  decide: (text: string, context: RouteContext) => Decision;
+  /** Personal data in the text (src/privacy `detectPii`); empty when no detector is built in. */
+  hasPii: (text: string) => boolean;
+  local: (id: string, messages: ChatMessage[]) => Promise<{ text: string; model: string }>;
+  escalate: (settings: Settings, decision: Decision, messages: ChatMessage[]) => Promise<Escalated>;
+  publish: (job: JobResult) => Promise<void>;
+  record: (usage: UsageRecord) => Promise<unknown>;
+  now: () => number;
+}
+
+function taskOf(kind: JobKind): TaskKind {
+  return kind === 'triage' ? 'triage' : 'rewrite';
+}
+
+/** Parses the model's triage JSON when it produced some (small models often do not). */
+function triageOf(text: string): Record<string, unknown> | undefined {
+  const match = /\{[\s\S]*\}/.exec(text);
+  if (!match) return undefined;
+  try {
+    const value: unknown = JSON.parse(match[0]);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function runJob(deps: JobDeps, id: string, kind: JobKind, input: string): Promise<JobResult> {
+  const started = deps.now();
+  const settings = await deps.settings();
+  const privacy: PrivacyPolicy = settings.privacy;
+  const piiFound = deps.hasPii(input);
+  const decision = deps.decide(input, {
+    task: taskOf(kind),
+    quality: settings.quality,
+    localAvailable: true,
+    privacy,
+    piiFound,
+    allowedTiers: settings.gateway.url ? ['local', 'mid', 'frontier'] : ['local'],
+  });
+  const base: JobResult = {
+    id,
+    kind,
+    input,
+    state: 'running',
+    text: '',
+    tier: decision.tier,
+    reason: decision.reason,
+    model: '',
+    ms: 0,
+  };
+  await deps.publish(base);
+  const messages = jobMessages(kind, input);
+  let done: JobResult;
+  try {
+    if (decision.tier === 'local') {
+      const out = await deps.local(id, messages);
+      done = { ...base, state: 'done', text: out.text.trim(), model: out.model };
+      await deps.record({
+        tier: 'local',
+        inputTokens: approxTokens(messages.map((m) => m.content).join('\n')),
+        outputTokens: approxTokens(out.text),
+        costUsd: 0,
+      });
+    } else {
+      const out = await deps.escalate(settings, decision, messages);
+      done = { ...base, state: 'done', text: out.text.trim(), model: out.model };
+      await deps.record({
+        tier: decision.tier,
+        inputTokens: out.inputTokens,
+        outputTokens: out.outputTokens,
+        costUsd: out.costUsd,
+        ...(out.frontierCostUsd === undefined ? {} : { frontierCostUsd: out.frontierCostUsd }),
+      });
+    }
+    if (kind === 'triage') {
+      const triage = triageOf(done.text);
+      if (triage) done.triage = triage;
+    }
+  } catch (error) {
+    const typed = toTierError(error);
+    done = { ...base, state: 'error', error: { code: typed.code, message: typed.message } };
+  }
+  done.ms = deps.now() - started;
+  await deps.publish(done);
+  return done;
+}

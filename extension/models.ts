@@ -1,0 +1,28 @@
+/**
+ * Which model the settings point at. A self-hosted GGUF URL runs on the wasm engine; otherwise the
+ * id is looked up in the catalog the engines module publishes.
+ */
+import type { ModelDescriptor } from '../src/engines/types.ts';
+import { NotConfiguredError } from '../src/errors.ts';
+import type { Settings } from './settings.ts';
+
+/** Models offered in the options page (id, label, download size). */
+export const CATALOG: ModelDescriptor[] = [];
+
+export function customModel(url: string): ModelDescriptor {
+  const file = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? 'model.gguf');
+  return { id: file, label: `${file} (self-hosted)`, sizeBytes: 0, memoryBytes: 0, engine: 'wasm', url };
+}
+
+export function resolveModel(settings: Settings, catalog: ModelDescriptor[] = CATALOG): ModelDescriptor {
+  if (settings.model.customUrl) return customModel(settings.model.customUrl);
+  const found = catalog.find((m) => m.id === settings.model.id);
+  if (!found)
+    throw new NotConfiguredError(
+      `The model "${settings.model.id}" is not available. Choose a model in the tier-assist options.`,
+      {
+        data: { setting: 'model.id' },
+      },
+    );
+  return found;
+}

@@ -1,0 +1,154 @@
+/**
+ * The engine host: one LocalEngine for the whole browser, living in the offscreen document (ADR
+ * 0002). Loads lazily on the first request, reloads when the configured model changes, runs one
+ * generation at a time (engines hold one lock per model) and aborts a request by id.
+ */
+import { AbortError, toTierError } from '../../src/errors.ts';
+import type {
+  ChatMessage,
+  GenerateOptions,
+  GenerationStream,
+  LocalEngine,
+  ModelDescriptor,
+} from '../../src/engines/types.ts';
+import type { EngineState, EngineStatus } from '../messaging.ts';
+import type { Generated } from './protocol.ts';
+
+export type EngineFactory = (model: ModelDescriptor) => LocalEngine;
+
+export interface GenerateRequest {
+  id: string;
+  model: ModelDescriptor;
+  maxTokens: number;
+  temperature?: number;
+  stop?: string[];
+}
+
+export class EngineHost {
+  readonly #create: EngineFactory;
+  readonly #webgpu: boolean;
+  #engine: LocalEngine | undefined;
+  #loading: { id: string; promise: Promise<LocalEngine> } | undefined;
+  #state: EngineState = 'idle';
+  #progress = 0;
+  #error: string | undefined;
+  #model: ModelDescriptor | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+  readonly #controllers = new Map<string, AbortController>();
+  /** Ids cancelled before their turn came (their request is skipped). */
+  readonly #cancelled = new Set<string>();
+
+  constructor(create: EngineFactory, options: { webgpu: boolean }) {
+    this.#create = create;
+    this.#webgpu = options.webgpu;
+  }
+
+  status(): EngineStatus {
+    const model = this.#model;
+    return {
+      state: this.#state,
+      host: 'offscreen',
+      kind: model?.engine === 'webllm' ? 'webllm' : model ? 'wasm' : undefined,
+      model: model ? { id: model.id, label: model.label, sizeBytes: model.sizeBytes } : undefined,
+      progress: this.#progress,
+      error: this.#error,
+      webgpu: this.#webgpu,
+    };
+  }
+
+  /** The engine with `model` loaded (loads it, or swaps models, when needed). */
+  async ensure(model: ModelDescriptor): Promise<LocalEngine> {
+    const key = `${model.id}|${model.url ?? ''}`;
+    const loadedKey = this.#model ? `${this.#model.id}|${this.#model.url ?? ''}` : undefined;
+    if (this.#engine && loadedKey === key && this.#state === 'ready') return this.#engine;
+    if (this.#loading?.id === key) return this.#loading.promise;
+    const previous = this.#engine;
+    this.#engine = undefined;
+    const promise = (async () => {
+      await previous?.unload().catch(() => undefined);
+      this.#model = model;
+      this.#state = 'loading';
+      this.#progress = 0;
+      this.#error = undefined;
+      // A fresh instance per load: a failed load can leave an engine's worker unusable.
+      const engine = this.#create(model);
+      try {
+        await engine.load(model, {
+          onProgress: (p) => {
+            this.#progress = p.totalBytes > 0 ? Math.min(p.loadedBytes / p.totalBytes, 1) : this.#progress;
+          },
+        });
+      } catch (error) {
+        this.#state = 'error';
+        this.#error = toTierError(error).message;
+        throw error;
+      }
+      this.#engine = engine;
+      this.#state = 'ready';
+      this.#progress = 1;
+      return engine;
+    })();
+    this.#loading = { id: key, promise };
+    try {
+      return await promise;
+    } finally {
+      if (this.#loading?.promise === promise) this.#loading = undefined;
+    }
+  }
+
+  complete(request: GenerateRequest & { prefix: string }): Promise<Generated> {
+    return this.#run(request, (engine, options) => engine.complete(request.prefix, options));
+  }
+
+  chat(request: GenerateRequest & { messages: ChatMessage[] }): Promise<Generated> {
+    return this.#run(request, (engine, options) => engine.chat(request.messages, options));
+  }
+
+  cancel(id: string): boolean {
+    const controller = this.#controllers.get(id);
+    if (controller) {
+      controller.abort();
+      return true;
+    }
+    this.#cancelled.add(id);
+    if (this.#cancelled.size > 1000) this.#cancelled.clear();
+    return false;
+  }
+
+  #run(
+    request: GenerateRequest,
+    start: (engine: LocalEngine, options: GenerateOptions) => GenerationStream,
+  ): Promise<Generated> {
+    const controller = new AbortController();
+    this.#controllers.set(request.id, controller);
+    const job = this.#queue.then(async (): Promise<Generated> => {
+      try {
+        if (this.#cancelled.delete(request.id) || controller.signal.aborted) throw new AbortError();
+        const loadStart = performance.now();
+        const engine = await this.ensure(request.model);
+        const loadMs = performance.now() - loadStart;
+        if (controller.signal.aborted) throw new AbortError();
+        const t0 = performance.now();
+        const stream = start(engine, {
+          signal: controller.signal,
+          maxTokens: request.maxTokens,
+          temperature: request.temperature ?? 0,
+          ...(request.stop ? { stop: request.stop } : {}),
+        });
+        const result = await stream.result;
+        if (result.finishReason === 'abort') throw new AbortError();
+        return {
+          text: result.text,
+          finishReason: result.finishReason,
+          engineMs: performance.now() - t0,
+          model: result.model,
+          loadMs,
+        };
+      } finally {
+        this.#controllers.delete(request.id);
+      }
+    });
+    this.#queue = job.catch(() => undefined);
+    return job;
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * The extension's settings: one zod schema, stored in `chrome.storage.local` under `settings` with a
+ * `version`, upgraded one step per version by {@link migrate}. Everything a person can set in the
+ * options page lives here; every read parses (storage is a trust boundary) and every write
+ * validates first, so an invalid value leaves the stored settings as they were.
+ */
+import { z } from 'zod';
+import { HttpUrlSchema, PrivacyPolicySchema, QualitySchema, parse } from '../src/config/index.ts';
+
+export const SETTINGS_VERSION = 2;
+export const SETTINGS_KEY = 'settings';
+
+/** A gateway URL: empty (no gateway, everything stays on the device) or an absolute http(s) URL. */
+const GatewayUrlSchema = z.union([z.literal(''), HttpUrlSchema]);
+
+/** A site a person switched off: its origin, e.g. `https://mail.example.com`. */
+const OriginSchema = z
+  .string()
+  .trim()
+  .refine((value) => {
+    try {
+      return new URL(value).origin === value;
+    } catch {
+      return false;
+    }
+  }, 'must be an origin like https://example.com');
+
+export const SettingsSchema = z.object({
+  version: z.literal(SETTINGS_VERSION),
+  gateway: z.object({
+    url: GatewayUrlSchema,
+    /** Bearer token the gateway expects; never sent anywhere else. */
+    token: z.string().max(4096),
+  }),
+  model: z.object({
+    /** A catalog model id. */
+    id: z.string().min(1).max(200),
+    /** A self-hosted GGUF URL (wasm engine); overrides `id` when set. */
+    customUrl: z.union([
+      z.literal(''),
+      HttpUrlSchema.refine((u) => /\.gguf($|\?)/i.test(u), 'must end in .gguf'),
+    ]),
+  }),
+  /** 0 = cheapest acceptable answer, 1 = always the best tier. */
+  quality: QualitySchema,
+  privacy: PrivacyPolicySchema,
+  autocomplete: z.object({
+    enabled: z.boolean(),
+    debounceMs: z.number().int().min(50).max(2000),
+  }),
+  disabledSites: z.array(OriginSchema).max(1000),
+});
+export type Settings = z.infer<typeof SettingsSchema>;
+
+/** What a write may change: any subset of the sections (each section replaced whole after a merge). */
+export const SettingsPatchSchema = z
+  .object({
+    gateway: SettingsSchema.shape.gateway.partial(),
+    model: SettingsSchema.shape.model.partial(),
+    quality: QualitySchema,
+    privacy: PrivacyPolicySchema,
+    autocomplete: SettingsSchema.shape.autocomplete.partial(),
+    disabledSites: SettingsSchema.shape.disabledSites,
+  })
+  .partial();
+export type SettingsPatch = z.infer<typeof SettingsPatchSchema>;
+
+export const DEFAULT_MODEL_ID = 'Qwen2.5-0.5B-Instruct-q4_0-gguf';
+
+export function defaultSettings(): Settings {
+  return {
+    version: SETTINGS_VERSION,
+    gateway: { url: '', token: '' },
+    model: { id: DEFAULT_MODEL_ID, customUrl: '' },
+    quality: 0.5,
+    privacy: 'redact',
+    autocomplete: { enabled: true, debounceMs: 250 },
+    disabledSites: [],
+  };
+}
+
+/** Version 1 (0.0.x previews): flat keys. Kept so stored previews upgrade instead of resetting. */
+const SettingsV1Schema = z
+  .object({
+    version: z.literal(1),
+    gatewayUrl: z.string().optional(),
+    gatewayToken: z.string().optional(),
+    debounce: z.number().optional(),
+    disabledHosts: z.array(z.string()).optional(),
+  })
+  .loose();
+
+type Step = (input: unknown) => unknown;
+
+/** One step per version: STEPS[n] turns version n into version n + 1. */
+const STEPS: Record<number, Step> = {
+  1: (input) => {
+    const v1 = SettingsV1Schema.parse(input);
+    const base = defaultSettings();
+    return {
+      ...base,
+      gateway: { url: v1.gatewayUrl ?? '', token: v1.gatewayToken ?? '' },
+      autocomplete: { enabled: true, debounceMs: v1.debounce ?? base.autocomplete.debounceMs },
+      disabledSites: (v1.disabledHosts ?? []).map((host) => `https://${host}`),
+    };
+  },
+};
+
+/**
+ * Stored value -> current settings. Nothing stored gives the defaults; an older version is upgraded
+ * step by step; a value that no longer parses throws ConfigError (the caller keeps the defaults).
+ */
+export function migrate(stored: unknown): Settings {
+  if (stored === undefined || stored === null) return defaultSettings();
+  let value: unknown = stored;
+  let version = z.object({ version: z.number().int() }).safeParse(value).data?.version ?? 1;
+  while (version < SETTINGS_VERSION) {
+    const step = STEPS[version];
+    if (!step) break;
+    value = step(value);
+    version += 1;
+  }
+  return parse(SettingsSchema, value, 'stored settings');
+}
+
+/** Applies a patch to settings and validates the result (throws ConfigError naming the field). */
+export function applyPatch(current: Settings, patchInput: unknown): Settings {
+  const patch = parse(SettingsPatchSchema, patchInput, 'settings');
+  const next = {
+    ...current,
+    ...patch,
+    gateway: { ...current.gateway, ...patch.gateway },
+    model: { ...current.model, ...patch.model },
+    autocomplete: { ...current.autocomplete, ...patch.autocomplete },
+  };
+  return parse(SettingsSchema, next, 'settings');
+}
+
+/** True when autocomplete may run on a page of `origin`. */
+export function siteEnabled(settings: Settings, origin: string): boolean {
+  return settings.autocomplete.enabled && !settings.disabledSites.includes(origin);
+}
