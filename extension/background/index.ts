@@ -7,6 +7,7 @@
  * `main(deps)` is exported so tests can start it against stand-ins.
  */
 import type { RemoteTier } from '../../src/config/index.ts';
+import { route } from '../../src/router/index.ts';
 import type { Decision, RouteContext } from '../../src/router/types.ts';
 import { AbortError, InvalidInputError } from '../../src/errors.ts';
 import { listen, JOB_KINDS, type Handlers, type JobKind, type JobResult } from '../messaging.ts';
@@ -24,16 +25,6 @@ export interface BackgroundDeps {
   now: () => number;
   decide: (text: string, context: RouteContext) => Decision;
   hasPii: (text: string) => boolean;
-}
-
-/** Where no router is built in, everything stays on the device. */
-export function localOnly(): Decision {
-  return {
-    tier: 'local',
-    reason: 'Answered on this device (no router configured).',
-    scores: { local: 1, mid: 1 },
-    flags: [],
-  };
 }
 
 const MENU_PARENT = 'tier-assist';
@@ -189,7 +180,7 @@ const app = main({
   runtime: chrome.runtime,
   offscreen: offscreenClient(),
   now: () => Date.now(),
-  decide: localOnly,
+  decide: (text, context) => route(text, context),
   hasPii: () => false,
 });
 wire(app.runMenu);

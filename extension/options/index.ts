@@ -11,6 +11,7 @@ import { CATALOG } from '../models.ts';
 import type { Settings } from '../settings.ts';
 
 const app = document.getElementById('app')!;
+app.textContent = '';
 let settings: Settings | undefined;
 let fieldErrors: Record<string, string> = {};
 let notice = '';

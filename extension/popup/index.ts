@@ -6,6 +6,7 @@ import { html, render } from 'lit';
 import { request, type EngineStatus, type TodayStats } from '../messaging.ts';
 
 const app = document.getElementById('app')!;
+app.textContent = '';
 
 interface View {
   status: EngineStatus | undefined;

@@ -8,6 +8,7 @@ import { JOB_KINDS, request, type JobKind, type JobResult } from '../messaging.t
 import { JOB_KEY, JOB_TITLES } from '../background/jobs.ts';
 
 const app = document.getElementById('app')!;
+app.textContent = '';
 let job: JobResult | null = null;
 let error = '';
 

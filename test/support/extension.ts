@@ -59,6 +59,11 @@ export async function launchExtension(
     });
   };
   context.on('page', watch);
+  // Service worker and offscreen-document errors (uncaught exceptions, CSP reports) surface here.
+  context.on('weberror', (webError) => {
+    const stack = webError.error().stack ?? '';
+    if (stack.includes('chrome-extension://')) problems.push(`weberror: ${webError.error().message}`);
+  });
 
   const serviceWorker = async (): Promise<Worker> => {
     const running = context.serviceWorkers().find((w) => w.url().startsWith('chrome-extension://'));
@@ -91,4 +96,57 @@ export async function launchExtension(
         rmSync(profileDir, { recursive: true, force: true });
     },
   };
+}
+
+export interface GhostState {
+  state: string;
+  text: string;
+}
+
+/** The ghost-text overlay's state and text in `page` (the content script mounts it in an open shadow root). */
+export function ghostState(page: Page): Promise<GhostState> {
+  return page.evaluate(() => {
+    const host = document.querySelector<HTMLElement>('tier-ghost-text');
+    return {
+      state: host?.dataset.state ?? 'absent',
+      text: host?.shadowRoot?.querySelector('.ghost')?.textContent ?? '',
+    };
+  });
+}
+
+/** Waits until a suggestion is on screen in `page` and returns its text. */
+export async function waitForGhost(page: Page, timeout = 30_000): Promise<string> {
+  await page.waitForFunction(
+    () => {
+      const host = document.querySelector<HTMLElement>('tier-ghost-text');
+      return (
+        host?.dataset.state === 'visible' &&
+        (host.shadowRoot?.querySelector('.ghost')?.textContent ?? '') !== ''
+      );
+    },
+    undefined,
+    { timeout },
+  );
+  return (await ghostState(page)).text;
+}
+
+/**
+ * Sets options the way a person does: fills the options page form and saves. Returns the page's
+ * status text ("Saved." or why not).
+ */
+export async function setOptions(
+  ext: LaunchedExtension,
+  fields: { modelUrl?: string; debounceMs?: number; gatewayUrl?: string; disabledSites?: string[] },
+): Promise<string> {
+  const page = await ext.openPage('extension/options/index.html');
+  await page.waitForSelector('#settings');
+  if (fields.modelUrl !== undefined) await page.fill('#model-url', fields.modelUrl);
+  if (fields.debounceMs !== undefined) await page.fill('#debounce', String(fields.debounceMs));
+  if (fields.gatewayUrl !== undefined) await page.fill('#gateway-url', fields.gatewayUrl);
+  if (fields.disabledSites !== undefined) await page.fill('#sites', fields.disabledSites.join('\n'));
+  await page.click('button[type="submit"]');
+  await page.waitForFunction(() => (document.getElementById('notice')?.textContent ?? '') !== '');
+  const notice = (await page.textContent('#notice')) ?? '';
+  await page.close();
+  return notice;
 }

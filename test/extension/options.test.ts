@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchExtension, setOptions, type LaunchedExtension } from '../support/extension.ts';
+
+describe('options page', () => {
+  let ext: LaunchedExtension;
+
+  beforeAll(async () => {
+    ext = await launchExtension({ webgpu: false });
+  });
+
+  afterAll(async () => {
+    await ext?.close();
+  });
+
+  const stored = async () => {
+    const worker = await ext.serviceWorker();
+    return worker.evaluate(async () => (await chrome.storage.local.get('settings')).settings as unknown);
+  };
+
+  it('saves valid settings', async () => {
+    expect(await setOptions(ext, { gatewayUrl: 'http://127.0.0.1:9/', debounceMs: 300 })).toBe('Saved.');
+    expect(await stored()).toMatchObject({
+      version: 2,
+      gateway: { url: 'http://127.0.0.1:9/' },
+      autocomplete: { debounceMs: 300 },
+    });
+  });
+
+  it('marks an invalid gateway URL on its field and keeps the old settings', async () => {
+    const before = await stored();
+    const page = await ext.openPage('extension/options/index.html');
+    await page.waitForSelector('#settings');
+    await page.fill('#gateway-url', 'ftp://nope');
+    await page.fill('#debounce', '500');
+    await page.click('button[type="submit"]');
+    await page.waitForSelector('[data-error-for="gateway.url"]');
+    expect(await page.getAttribute('#gateway-url', 'aria-invalid')).toBe('true');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('gateway-url');
+    expect(await page.textContent('#notice')).toContain('previous settings');
+    expect(await stored()).toEqual(before);
+    await page.close();
+  });
+
+  it('explains what leaves the device and lists the shortcuts', async () => {
+    const page = await ext.openPage('extension/options/index.html');
+    await page.waitForSelector('#leaves');
+    const text = (await page.textContent('body')) ?? '';
+    expect(text).toContain('Autocomplete never leaves the device');
+    expect(text).toContain('Rewrite the selected text: clearer');
+    await page.click('text=Show cached models');
+    await page.waitForSelector('#cache', { state: 'attached' });
+    expect(await page.textContent('#cache-h + p')).toMatch(/Using [\d.]+ MB of [\d.]+ MB/);
+    await page.close();
+    expect(ext.problems).toEqual([]);
+  });
+});
