@@ -36,7 +36,9 @@ const { values } = parseArgs({
     boot: { type: 'string', default: '200' },
   },
 });
-const DEFAULT_Q = (weightsJson as { policy: { defaultQuality: number } }).policy.defaultQuality;
+const POLICY = (weightsJson as { policy: { defaultQuality: number; localMargin: number } }).policy;
+const DEFAULT_Q = POLICY.defaultQuality;
+const MARGIN = POLICY.localMargin;
 const TIERS: Tier[] = ['local', 'mid', 'frontier'];
 const QS = Array.from({ length: 51 }, (_, i) => i / 50);
 const r4 = (x: number): number => Number(x.toFixed(4));
@@ -54,7 +56,7 @@ interface Outcome {
 }
 
 function routingOutcome(r: Row, q: number): Outcome {
-  const t = tierForScores(r.scores, q);
+  const t = tierForScores(r.scores, q, MARGIN);
   return {
     acc: r.rb.correct[t],
     cost: r.rb.cost[t],
@@ -70,7 +72,7 @@ function routingOutcome(r: Row, q: number): Outcome {
  */
 function cascadeOutcome(r: Row, q: number): Outcome {
   const th = thresholdFor(q);
-  let tier = tierForScores(r.scores, q);
+  let tier = tierForScores(r.scores, q, MARGIN);
   const startedLocal = tier === 'local';
   let cost = 0;
   for (;;) {
@@ -243,12 +245,14 @@ function twoTier(name: 'gsm8k' | 'mmlu'): Record<string, unknown> {
   );
   out.randomApgr = r4(apgr(randCurve, wp, sp));
   if (name === 'gsm8k') {
-    // Cascade: the weak (mid) model always answers first; the verifier's verdict on its own answer,
-    // combined with the prompt score, orders escalations. Weak calls are paid for every prompt.
+    // Cascade: the weak (mid) model always answers first; the verifier's P(acceptable) for its own answer
+    // and the prompt score are combined as independent evidence (sum of logits, no fitted parameter);
+    // a hard-rule rejection (no final answer, refusal...) escalates first. Weak calls are paid for every prompt.
+    const logit = (p: number): number => Math.log(Math.max(1e-6, p) / Math.max(1e-6, 1 - p));
     const need = rows.map((r, i) => {
       const v = verifyAnswer({ text: r.weakResponse ?? '', finishReason: 'stop', prompt: r.prompt });
-      const pv = v.accept ? Number(v.signals.pAccept ?? 1) : 0;
-      return 1 - (pMid[i] as number) * (0.25 + pv);
+      const pv = v.accept ? Number(v.signals.pAccept ?? 0.999) : 0.001;
+      return -(logit(pMid[i] as number) + logit(pv));
     });
     const cc = strongCallCurve(need, weak, strong);
     out.apgrCascade = r4(apgr(cc, wp, sp));

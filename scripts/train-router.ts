@@ -14,6 +14,7 @@ import {
 } from '../src/router/fit.ts';
 import { headLogit, sigmoid, type HeadWeights, type RouterWeights } from '../src/router/model.ts';
 import { tierForScores } from '../src/router/policy.ts';
+import { savingAtFloor, type OperatingPoint } from '../src/router/metrics.ts';
 import { VERIFIER_SIGNALS, buildTrainData, type TrainItem } from './lib/router-data-train.ts';
 
 const { values } = parseArgs({
@@ -24,7 +25,11 @@ const { values } = parseArgs({
   },
 });
 const SEED = 20261129;
-const HP = { epochs: 8, lr: 0.08, l2: 2 };
+const HP = {
+  epochs: Number(process.env.ROUTER_EPOCHS ?? 8),
+  lr: 0.08,
+  l2: Number(process.env.ROUTER_L2 ?? 30),
+};
 const t0 = Date.now();
 const data = buildTrainData(values.data, values.product);
 const { items } = data;
@@ -89,26 +94,82 @@ for (const [i, h] of (['local', 'mid'] as const).entries()) {
 }
 
 // Default quality knob: the lowest that keeps RouterBench calibration-slice accuracy >= 95% of all-frontier.
-const rbCal = items.filter((it) => it.calib && it.rb);
-const scoresCal = rbCal.map((it) => {
+const calScores = (it: TrainItem): { local: number; mid: number } => {
   const zl = headLogit(calibHeads.local, it.f, mean, std);
   const zm = headLogit(calibHeads.mid, it.f, mean, std);
   const local = sigmoid(calibHeads.local.platt.a * zl + calibHeads.local.platt.b);
   return { local, mid: Math.max(local, sigmoid(calibHeads.mid.platt.a * zm + calibHeads.mid.platt.b)) };
-});
+};
+const rbCal = items.filter((it) => it.calib && it.rb);
+const scoresCal = rbCal.map(calScores);
 const frontierAcc = rbCal.reduce((s, it) => s + (it.rb?.correct.frontier ?? 0), 0) / rbCal.length;
+const rbAcc = (q: number, margin: number): number =>
+  rbCal.reduce(
+    (s, it, j) =>
+      s + (it.rb?.correct[tierForScores(scoresCal[j] as { local: number; mid: number }, q, margin)] ?? 0),
+    0,
+  ) / rbCal.length;
 let defaultQuality = 0.95;
 for (let q = 0.3; q <= 0.951; q += 0.01) {
-  let acc = 0;
-  rbCal.forEach((it, j) => {
-    acc += it.rb?.correct[tierForScores(scoresCal[j] as { local: number; mid: number }, q)] ?? 0;
-  });
-  if (acc / rbCal.length >= 0.95 * frontierAcc) {
+  if (rbAcc(q, 0) >= 0.95 * frontierAcc) {
     defaultQuality = round(q, 2);
     break;
   }
 }
-console.log(`default quality knob (fitted on the calibration slice of train): ${defaultQuality}`);
+// Train-only diagnostics (calibration slice, out-of-sample for the partial model): used to pick hyperparameters.
+{
+  const pts: OperatingPoint[] = [];
+  for (let q = 0; q <= 1.0001; q += 0.02) {
+    let cost = 0;
+    let acc = 0;
+    rbCal.forEach((it, j) => {
+      const t = tierForScores(scoresCal[j] as { local: number; mid: number }, q);
+      cost += it.rb?.cost[t] ?? 0;
+      acc += it.rb?.correct[t] ?? 0;
+    });
+    pts.push({ cost: cost / rbCal.length, acc: acc / rbCal.length });
+  }
+  const fr = {
+    acc: frontierAcc,
+    cost: rbCal.reduce((s, it) => s + (it.rb?.cost.frontier ?? 0), 0) / rbCal.length,
+  };
+  const tiers = (['local', 'mid', 'frontier'] as const).map((t) => ({
+    acc: rbCal.reduce((s, it) => s + (it.rb?.correct[t] ?? 0), 0) / rbCal.length,
+    cost: rbCal.reduce((s, it) => s + (it.rb?.cost[t] ?? 0), 0) / rbCal.length,
+  }));
+  const gsm = items.filter((it) => it.calib && it.source === 'gsm8k' && it.yMid !== undefined);
+  const gw = gsm.map((it) => (it.yMid === 1 && it.yLocal !== 0 ? 1 : 0));
+  console.log(
+    `calibration slice: RouterBench saving95 ${savingAtFloor([...pts, ...tiers], fr, 0.95).toFixed(3)} (random ${savingAtFloor(tiers, fr, 0.95).toFixed(3)}), ` +
+      `GSM8K mid-acceptability AUC ${auc(
+        gsm.map((it) => calScores(it).mid),
+        gw,
+      ).toFixed(3)}`,
+  );
+}
+
+// On-device margin: the cascade verifier backs up on-device answers, so on-device may need less than the
+// knob. Pick the margin that best matches the product set's calibration slice (out-of-sample scores) while
+// the RouterBench calibration slice stays at the 95% floor.
+const prodCal = items.filter((it) => it.calib && it.source === 'product');
+const prodScores = prodCal.map(calScores);
+const prodTier = (it: TrainItem): string => (it.yLocal ? 'local' : it.yMid ? 'mid' : 'frontier');
+let localMargin = 0;
+let bestProd = -1;
+for (let m = 0; m <= 0.301; m += 0.01) {
+  if (rbAcc(defaultQuality, m) < 0.95 * frontierAcc) continue;
+  const ok = prodCal.filter(
+    (it, j) =>
+      tierForScores(prodScores[j] as { local: number; mid: number }, defaultQuality, m) === prodTier(it),
+  ).length;
+  if (ok > bestProd) {
+    bestProd = ok;
+    localMargin = round(m, 2);
+  }
+}
+console.log(
+  `default quality knob ${defaultQuality}, on-device margin ${localMargin} (product calibration slice ${bestProd}/${prodCal.length} exact tier; fitted on train only)`,
+);
 
 // Verifier: logistic over answer signals; threshold maximises Youden's J on the calibration slice.
 const vFit = data.verifier.filter((v) => !v.calib);
@@ -165,7 +226,7 @@ const weights: RouterWeights = {
     minMeanLogprob: -1.2,
     minTokenLogprob: -8,
   },
-  policy: { defaultQuality },
+  policy: { defaultQuality, localMargin },
   meta: {
     seed: SEED,
     epochs: HP.epochs,
@@ -175,3 +236,12 @@ const weights: RouterWeights = {
 };
 writeFileSync(values.out, JSON.stringify(weights) + '\n');
 console.log(`wrote ${values.out} in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+
+/** Area under the ROC curve (ties count half). */
+function auc(scores: number[], labels: number[]): number {
+  const pos = scores.filter((_, i) => labels[i] === 1);
+  const neg = scores.filter((_, i) => labels[i] !== 1);
+  let s = 0;
+  for (const p of pos) for (const n of neg) s += p > n ? 1 : p === n ? 0.5 : 0;
+  return s / Math.max(1, pos.length * neg.length);
+}

@@ -43,6 +43,12 @@ export const DENSE_NAMES = [
   'logTurn',
   'longRequest',
   'askBigger',
+  'wordProblem',
+  'wpLogChars',
+  'wpNumbers',
+  'wpSentences',
+  'wpMoneyPercent',
+  'wpRatioWords',
 ] as const;
 
 export type DenseName = (typeof DENSE_NAMES)[number];
@@ -508,6 +514,24 @@ export function extractFeatures(rawText: string, turn = 1): Features {
   set('logTurn', Math.log(Math.max(1, turn)));
   set('longRequest', len > 1500 ? 1 : 0);
   set('askBigger', ASK_BIGGER.test(text) ? 1 : 0);
+  // Maths word problems (GSM8K-like): length and the number of quantities matter there, not elsewhere.
+  const wp = mcOptions === 0 && numbers >= 2 && codeMarkers < 3 && len < 1500 ? 1 : 0;
+  if (wp) {
+    set('wordProblem', 1);
+    set('wpLogChars', l1(len));
+    set('wpNumbers', l1(numbers));
+    set('wpSentences', l1((text.match(/[.?!](\s|$)/g) ?? []).length));
+    set('wpMoneyPercent', l1((text.match(/[$%€£]|percent/g) ?? []).length));
+    set(
+      'wpRatioWords',
+      l1(
+        (
+          lower.match(/\b(half|twice|third|quarter|times|each|per|every|ratio|fraction|remaining|rest)\b/g) ??
+          []
+        ).length,
+      ),
+    );
+  }
   return { idx: m === size ? idx : idx.subarray(0, m), val: m === size ? val : val.subarray(0, m), dense };
 }
 

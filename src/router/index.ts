@@ -32,7 +32,7 @@ export function createRouter(weights: RouterWeights): Router {
     weights,
     scoreRequest: (text, turn = 1) => scoreWith(weights, text, turn),
     route: (text, context = {}) =>
-      decide(text, scoreWith(weights, text, context.turn ?? 1), context, weights.policy.defaultQuality),
+      decide(text, scoreWith(weights, text, context.turn ?? 1), context, weights.policy),
     verifyAnswer: (input) => verifyWith(weights.verifier, input),
   };
 }

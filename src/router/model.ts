@@ -32,7 +32,7 @@ export interface RouterWeights {
   denseStd: number[];
   heads: { local: HeadWeights; mid: HeadWeights };
   verifier: VerifierWeights;
-  policy: { defaultQuality: number };
+  policy: { defaultQuality: number; localMargin: number };
   meta: Record<string, string | number>;
 }
 

@@ -29,10 +29,13 @@ export function thresholdFor(quality: number): number {
   return Math.min(0.995, Math.max(0.05, quality));
 }
 
-/** Tier from scores alone. */
-export function tierForScores(scores: RouterScores, quality: number): Tier {
+/**
+ * Tier from scores alone. On-device needs `threshold - localMargin`: the cascade verifier backs up every
+ * on-device answer, so a wrong one costs a retry rather than a bad answer (the margin is fitted on train).
+ */
+export function tierForScores(scores: RouterScores, quality: number, localMargin = 0): Tier {
   const t = thresholdFor(quality);
-  if (scores.local >= t) return 'local';
+  if (scores.local >= Math.max(0.05, t - localMargin)) return 'local';
   if (scores.mid >= t) return 'mid';
   return 'frontier';
 }
@@ -44,18 +47,20 @@ export function decide(
   text: string,
   scores: RouterScores,
   context: RouteContext,
-  defaultQuality: number,
+  policy: { defaultQuality: number; localMargin?: number },
 ): Decision {
-  const quality = context.quality ?? defaultQuality;
+  const quality = context.quality ?? policy.defaultQuality;
   const flags: DecisionFlag[] = [];
   const reasons: string[] = [];
-  let tier = tierForScores(scores, quality);
+  const margin = policy.localMargin ?? 0;
+  let tier = tierForScores(scores, quality, margin);
   const t = thresholdFor(quality);
+  const tl = Math.max(0.05, t - margin);
   if (tier === 'local')
-    reasons.push(`on-device is likely good enough (${pct(scores.local)} >= ${pct(t)} needed)`);
+    reasons.push(`on-device is likely good enough (${pct(scores.local)} >= ${pct(tl)} needed)`);
   else if (tier === 'mid')
     reasons.push(
-      `on-device ${pct(scores.local)} is below ${pct(t)} needed, mid ${pct(scores.mid)} clears it`,
+      `on-device ${pct(scores.local)} is below ${pct(tl)} needed, mid ${pct(scores.mid)} clears it`,
     );
   else
     reasons.push(
