@@ -58,3 +58,60 @@ export function costUsd(model: string, tokens: TokenCounts, prices: PriceTable =
 export function frontierCostUsd(tokens: TokenCounts, prices: PriceTable = PRICES): number {
   return costUsd(prices.defaults.frontier, tokens, prices);
 }
+
+/** 1 USD in nano-dollars: the ledger's integer unit (exact sums; prices with up to 3 decimals per million tokens are exact). */
+export const NANOS_PER_USD = 1_000_000_000;
+
+/** A price per million tokens as nano-dollars per token ($/M = micro-dollars per token; x1000 = nanos). */
+function nanosPerToken(pricePerMillion: number): number {
+  return Math.round(pricePerMillion * 1000);
+}
+
+/**
+ * Cost of one call in integer nano-dollars (1e-9 USD), or undefined when the model has no price.
+ * Same arithmetic as {@link costUsd}, but every term is an integer so totals never drift.
+ */
+export function costNanos(
+  model: string,
+  tokens: TokenCounts,
+  prices: PriceTable = PRICES,
+): number | undefined {
+  const price = priceOf(model, prices);
+  if (!price) return undefined;
+  const cached = Math.min(tokens.cachedInputTokens ?? 0, tokens.inputTokens);
+  return (
+    (tokens.inputTokens - cached) * nanosPerToken(price.input) +
+    cached * nanosPerToken(price.cachedInput ?? price.input) +
+    tokens.outputTokens * nanosPerToken(price.output)
+  );
+}
+
+/** What the same token counts would have cost on the default frontier model, in nano-dollars. */
+export function frontierCostNanos(tokens: TokenCounts, prices: PriceTable = PRICES): number {
+  return costNanos(prices.defaults.frontier, tokens, prices) ?? 0;
+}
+
+/**
+ * What an on-device answer costs. $0 by default (the user's device, already paid for); a site that wants
+ * an honest total can price the energy the generation draws and/or an amortised share of the hardware.
+ */
+export const OnDeviceCostSchema = z.object({
+  /** Extra power the device draws while generating, in watts (a laptop GPU under load: ~15-40 W). */
+  watts: z.number().nonnegative().max(2000).default(0),
+  /** Electricity price, USD per kWh. */
+  usdPerKwh: z.number().nonnegative().max(10).default(0),
+  /** Amortised hardware cost per hour of generation, USD (e.g. device price / hours of useful life). */
+  amortisedUsdPerHour: z.number().nonnegative().max(100).default(0),
+});
+export type OnDeviceCost = z.infer<typeof OnDeviceCostSchema>;
+export const FREE_ON_DEVICE: OnDeviceCost = { watts: 0, usdPerKwh: 0, amortisedUsdPerHour: 0 };
+
+/**
+ * Nano-dollars for `busyMs` of on-device generation: (watts/1000 x usdPerKwh + amortisedUsdPerHour) per hour,
+ * rounded to a whole nano-dollar per request. 0 with the default setting.
+ */
+export function onDeviceCostNanos(busyMs: number, setting: OnDeviceCost = FREE_ON_DEVICE): number {
+  const usdPerHour = (setting.watts / 1000) * setting.usdPerKwh + setting.amortisedUsdPerHour;
+  if (usdPerHour === 0 || !(busyMs > 0)) return 0;
+  return Math.round((usdPerHour * NANOS_PER_USD * busyMs) / 3_600_000);
+}
