@@ -21,6 +21,7 @@ import type { RouterScores } from '../src/router/types.ts';
 import weightsJson from '../src/router/weights.json' with { type: 'json' };
 import { prng } from '../src/router/fit.ts';
 import {
+  loadProductRequests,
   loadArena,
   loadGsm8k,
   loadMath500,
@@ -34,6 +35,7 @@ const { values } = parseArgs({
     data: { type: 'string', default: '../shared/data' },
     json: { type: 'boolean', default: false },
     boot: { type: 'string', default: '200' },
+    heldout: { type: 'string', default: 'data/router/product-heldout.jsonl' },
   },
 });
 const POLICY = (weightsJson as { policy: { defaultQuality: number; localMargin: number } }).policy;
@@ -283,6 +285,21 @@ result.math500 = Object.fromEntries(
 const arena = loadArena(values.data, 'v0.1');
 result.arenaHardLocalShare = r4(arena.filter((a) => route(a.prompt).tier === 'local').length / arena.length);
 
+// ---- Hand-labelled product requests held out of training (data/router/product-heldout.jsonl) ----
+{
+  const held = loadProductRequests(values.heldout);
+  const rank = { local: 0, mid: 1, frontier: 2 } as const;
+  const tiers = held.map((h) => route(h.prompt, h.task ? { task: h.task } : {}).tier);
+  result.productHeldout = {
+    n: held.length,
+    exact: r4(held.filter((h, i) => tiers[i] === h.tier).length / held.length),
+    frontierSentLocal: held.filter((h, i) => h.tier === 'frontier' && tiers[i] === 'local').length,
+    localSentFrontier: held.filter((h, i) => h.tier === 'local' && tiers[i] === 'frontier').length,
+    overRouted: r4(held.filter((h, i) => rank[tiers[i] as Tier] > rank[h.tier]).length / held.length),
+    underRouted: r4(held.filter((h, i) => rank[tiers[i] as Tier] < rank[h.tier]).length / held.length),
+  };
+}
+
 // ---- Decision latency for 2,000-character prompts ----
 const texts = rbRows
   .slice(0, 200)
@@ -332,6 +349,7 @@ console.log('');
 for (const k of [
   'math500',
   'arenaHardLocalShare',
+  'productHeldout',
   'misrouteComplexToLocal',
   'misrouteComplexRoutedLocal',
   'decisionP50Ms',

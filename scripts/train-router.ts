@@ -154,17 +154,33 @@ for (let q = 0.3; q <= 0.951; q += 0.01) {
 const prodCal = items.filter((it) => it.calib && it.source === 'product');
 const prodScores = prodCal.map(calScores);
 const prodTier = (it: TrainItem): string => (it.yLocal ? 'local' : it.yMid ? 'mid' : 'frontier');
+const rbCost = (q: number, margin: number): number =>
+  rbCal.reduce(
+    (s, it, j) =>
+      s + (it.rb?.cost[tierForScores(scoresCal[j] as { local: number; mid: number }, q, margin)] ?? 0),
+    0,
+  );
+// Joint fit of (knob, margin): among pairs that keep the RouterBench slice at the 95% floor, the one that
+// best matches the product slice's tiers; ties go to the cheaper RouterBench cost.
 let localMargin = 0;
 let bestProd = -1;
-for (let m = 0; m <= 0.301; m += 0.01) {
-  if (rbAcc(defaultQuality, m) < 0.95 * frontierAcc) continue;
-  const ok = prodCal.filter(
-    (it, j) =>
-      tierForScores(prodScores[j] as { local: number; mid: number }, defaultQuality, m) === prodTier(it),
-  ).length;
-  if (ok > bestProd) {
-    bestProd = ok;
-    localMargin = round(m, 2);
+let bestCost = Infinity;
+const q0 = defaultQuality;
+for (let qi = Math.round(q0 * 100); qi <= 97; qi++) {
+  const q = qi / 100;
+  for (let mi = 0; mi <= 30; mi++) {
+    const m = mi / 100;
+    if (rbAcc(q, m) < 0.95 * frontierAcc) continue;
+    const ok = prodCal.filter(
+      (it, j) => tierForScores(prodScores[j] as { local: number; mid: number }, q, m) === prodTier(it),
+    ).length;
+    const cost = rbCost(q, m);
+    if (ok > bestProd || (ok === bestProd && cost < bestCost - 1e-12)) {
+      bestProd = ok;
+      bestCost = cost;
+      defaultQuality = q;
+      localMargin = m;
+    }
   }
 }
 console.log(

@@ -36,7 +36,7 @@ export const SOURCE_WEIGHT: Record<string, number> = {
   gsm8k: 1,
   mmlu: 0.25,
   arena: 0.5,
-  product: 10,
+  product: 50,
 };
 
 export const VERIFIER_SIGNALS = [

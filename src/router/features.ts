@@ -374,7 +374,8 @@ const WORD_RE = /[a-z0-9]+(?:['-][a-z0-9]+)*|[^\sa-z0-9]/g;
 /** Featurise a request. `turn` is the 1-based conversation turn (default 1). */
 export function extractFeatures(rawText: string, turn = 1): Features {
   const text = normalizeText(rawText);
-  const lower = text.toLowerCase();
+  // Quote style is noise (benchmarks favour double quotes): fold every quote mark into one.
+  const lower = text.toLowerCase().replace(/["\u201c\u201d\u2018\u2019`]/g, "'");
   const words = lower.match(WORD_RE) ?? [];
   const n = words.length;
   const tail = lower.length > TAIL_CHARS ? lower.slice(lower.length - TAIL_CHARS) : lower;
