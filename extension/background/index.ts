@@ -17,7 +17,7 @@ import { loadSettings, saveSettings } from '../settings-store.ts';
 import { escalate } from './gateway.ts';
 import { JOB_KEY, JOB_TITLES, runJob, type JobDeps } from './jobs.ts';
 import { offscreenClient, type OffscreenClient } from './offscreen-client.ts';
-import { approxTokens, recordUsage, todayStats } from './stats.ts';
+import { approxTokens, ledgerStats, type Stats } from './stats.ts';
 
 export interface BackgroundDeps {
   runtime: typeof chrome.runtime;
@@ -25,6 +25,7 @@ export interface BackgroundDeps {
   now: () => number;
   decide: (text: string, context: RouteContext) => Decision;
   hasPii: (text: string) => boolean;
+  stats: Stats;
 }
 
 const MENU_PARENT = 'tier-assist';
@@ -43,7 +44,6 @@ export function main(deps: BackgroundDeps): {
 } {
   const startedAt = deps.now();
   const version = deps.runtime.getManifest().version;
-  const local = chrome.storage.local;
   let jobSeq = 0;
 
   const jobDeps: JobDeps = {
@@ -66,7 +66,7 @@ export function main(deps: BackgroundDeps): {
     publish: async (job) => {
       await chrome.storage.session.set({ [JOB_KEY]: job });
     },
-    record: (usage) => recordUsage(local, new Date(deps.now()), usage),
+    record: (entry) => deps.stats.record(entry).catch(() => undefined),
     now: deps.now,
   };
 
@@ -88,12 +88,18 @@ export function main(deps: BackgroundDeps): {
         stop: ['\n'],
       });
       if (out.finishReason === 'abort') throw new AbortError();
-      void recordUsage(local, new Date(deps.now()), {
-        tier: 'local',
-        inputTokens: approxTokens(prefix),
-        outputTokens: approxTokens(out.text),
-        costUsd: 0,
-      }).catch(() => undefined);
+      void deps.stats
+        .record({
+          surface: 'autocomplete',
+          task: 'autocomplete',
+          tier: 'local',
+          model: out.model || undefined,
+          inputTokens: approxTokens(prefix),
+          outputTokens: approxTokens(out.text),
+          totalMs: out.engineMs,
+          reason: 'Autocomplete runs only on this device.',
+        })
+        .catch(() => undefined);
       return { text: out.text, engineMs: out.engineMs, model: out.model };
     },
     cancel: async ({ id }) => {
@@ -123,7 +129,7 @@ export function main(deps: BackgroundDeps): {
       const next = await saveSettings({ disabledSites: enabled ? others : [...others, origin] });
       return { origin, enabled: siteEnabled(next, origin) };
     },
-    'stats.today': async () => todayStats(local, new Date(deps.now())),
+    'stats.today': async () => deps.stats.today(),
     'job.run': async ({ kind, text }) => runMenu(kind, text),
     'job.latest': async () => {
       const job = (await chrome.storage.session.get(JOB_KEY))[JOB_KEY] as JobResult | undefined;
@@ -182,6 +188,7 @@ const app = main({
   now: () => Date.now(),
   decide: (text, context) => route(text, context),
   hasPii: () => false,
+  stats: ledgerStats(),
 });
 wire(app.runMenu);
 /** For tests and the bench: start a job as the context menu does. */

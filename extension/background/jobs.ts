@@ -11,7 +11,8 @@ import type { Decision, RouteContext } from '../../src/router/types.ts';
 import type { JobKind, JobResult } from '../messaging.ts';
 import type { Settings } from '../settings.ts';
 import type { Escalated } from './gateway.ts';
-import { approxTokens, type UsageRecord } from './stats.ts';
+import type { LedgerEntry } from '../../src/ledger/index.ts';
+import { approxTokens } from './stats.ts';
 
 export const JOB_KEY = 'job:latest';
 
@@ -49,7 +50,7 @@ export interface JobDeps {
   local: (id: string, messages: ChatMessage[]) => Promise<{ text: string; model: string }>;
   escalate: (settings: Settings, decision: Decision, messages: ChatMessage[]) => Promise<Escalated>;
   publish: (job: JobResult) => Promise<void>;
-  record: (usage: UsageRecord) => Promise<unknown>;
+  record: (entry: LedgerEntry) => Promise<unknown>;
   now: () => number;
 }
 
@@ -103,20 +104,28 @@ export async function runJob(deps: JobDeps, id: string, kind: JobKind, input: st
       const out = await deps.local(id, messages);
       done = { ...base, state: 'done', text: out.text.trim(), model: out.model };
       await deps.record({
+        surface: 'extension',
+        task: taskOf(kind),
         tier: 'local',
+        model: out.model || undefined,
         inputTokens: approxTokens(messages.map((m) => m.content).join('\n')),
         outputTokens: approxTokens(out.text),
-        costUsd: 0,
+        totalMs: deps.now() - started,
+        reason: decision.reason,
       });
     } else {
       const out = await deps.escalate(settings, decision, messages);
       done = { ...base, state: 'done', text: out.text.trim(), model: out.model };
       await deps.record({
+        surface: 'extension',
+        task: taskOf(kind),
         tier: decision.tier,
+        model: out.model,
         inputTokens: out.inputTokens,
         outputTokens: out.outputTokens,
+        totalMs: deps.now() - started,
+        reason: decision.reason,
         costUsd: out.costUsd,
-        ...(out.frontierCostUsd === undefined ? {} : { frontierCostUsd: out.frontierCostUsd }),
       });
     }
     if (kind === 'triage') {
