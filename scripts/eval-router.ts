@@ -235,9 +235,9 @@ function twoTier(name: 'gsm8k' | 'mmlu'): Record<string, unknown> {
     n: rows.length,
     weakAcc: r4(wp),
     strongAcc: r4(sp),
-    apgr: r4(apgr(curve, wp, sp)),
-    cpt50: r4(cpt(curve, wp, sp, 0.5)),
-    cpt80: r4(cpt(curve, wp, sp, 0.8)),
+    apgrPromptOnly: r4(apgr(curve, wp, sp)),
+    cpt50PromptOnly: r4(cpt(curve, wp, sp, 0.5)),
+    cpt80PromptOnly: r4(cpt(curve, wp, sp, 0.8)),
   };
   const rand = prng(11);
   const randCurve = strongCallCurve(
@@ -246,6 +246,12 @@ function twoTier(name: 'gsm8k' | 'mmlu'): Record<string, unknown> {
     strong,
   );
   out.randomApgr = r4(apgr(randCurve, wp, sp));
+  if (name === 'mmlu') {
+    out.apgr = out.apgrPromptOnly;
+    out.cpt50 = out.cpt50PromptOnly;
+    out.cpt80 = out.cpt80PromptOnly;
+    out.apgrMeaning = 'prompt only (MMLU has no response text, so no cascade)';
+  }
   if (name === 'gsm8k') {
     // Cascade: the weak (mid) model always answers first; the verifier's P(acceptable) for its own answer
     // and the prompt score are combined as independent evidence (sum of logits, no fitted parameter);
@@ -257,9 +263,11 @@ function twoTier(name: 'gsm8k' | 'mmlu'): Record<string, unknown> {
       return -(logit(pMid[i] as number) + logit(pv));
     });
     const cc = strongCallCurve(need, weak, strong);
-    out.apgrCascade = r4(apgr(cc, wp, sp));
-    out.cpt50Cascade = r4(cpt(cc, wp, sp, 0.5));
-    out.cpt80Cascade = r4(cpt(cc, wp, sp, 0.8));
+    // The router's full pipeline on GSM8K is route -> verify -> escalate, so `apgr` is the cascade's.
+    out.apgr = r4(apgr(cc, wp, sp));
+    out.cpt50 = r4(cpt(cc, wp, sp, 0.5));
+    out.cpt80 = r4(cpt(cc, wp, sp, 0.8));
+    out.apgrMeaning = 'cascade: weak answers every prompt, escalation order from prompt score + verifier';
     const rejected = rows.filter(
       (r) => !verifyAnswer({ text: r.weakResponse ?? '', finishReason: 'stop', prompt: r.prompt }).accept,
     );

@@ -94,6 +94,27 @@ describe('verifyAnswer hard rules', () => {
   });
 });
 
+describe('verifyAnswer without the prompt (product answers)', () => {
+  it('does not reject a long, varied answer for its length', () => {
+    const text = Array.from(
+      { length: 30 },
+      (_, i) =>
+        `Step ${i + 1}: open panel ${i} and check that setting number ${i * 7} is enabled for your team.`,
+    ).join(' ');
+    expect(verifyAnswer({ text, finishReason: stop }).accept).toBe(true);
+  });
+  it('rejects a small model stuck in a loop', () => {
+    const text = 'The order ships soon. '.repeat(12);
+    const v = verifyAnswer({ text, finishReason: stop });
+    expect(v.accept).toBe(false);
+    expect(Number(v.signals.repetition)).toBeGreaterThanOrEqual(0.5);
+  });
+  it('rejects an answer made mostly of hedges', () => {
+    const v = verifyAnswer({ text: 'I think it might possibly be around 40, maybe.', finishReason: stop });
+    expect(v.accept).toBe(false);
+  });
+});
+
 describe('matchesSchema', () => {
   it('handles arrays, required keys and number types', () => {
     const s = {

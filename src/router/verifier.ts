@@ -34,6 +34,11 @@ const HEDGE =
 const SELF_CORRECT =
   /\b(wait|actually|correction|let me re-?(?:check|calculate|do)|i made (?:a|an) (?:mistake|error)|on second thought)\b/gi;
 
+/** Share of repeated sentences at which an answer counts as a loop (hand-set). */
+export const REPETITION_LIMIT = 0.5;
+/** Hedges per 100 words at which an answer counts as unsure (hand-set). */
+export const HEDGE_DENSITY_LIMIT = 8;
+
 function count(re: RegExp, s: string): number {
   re.lastIndex = 0;
   return (s.match(re) ?? []).length;
@@ -139,9 +144,13 @@ export function answerSignals(input: VerifyInput): Record<string, number | boole
     hedges: Math.log1p(count(HEDGE, text)),
     selfCorrections: Math.log1p(count(SELF_CORRECT, text)),
     repetition: repetition(text),
-    logChars: Math.log1p(t.length),
   };
+  const words = t.split(/\s+/).filter(Boolean).length;
+  const hedgeCount = count(HEDGE, text);
+  s.hedgeDensity = words > 0 ? (100 * hedgeCount) / words : 0;
   if (input.prompt) {
+    // Length only means something relative to the task (fitted on benchmark answers with their prompts).
+    s.logChars = Math.log1p(t.length);
     Object.assign(s, formatSignals(input.prompt, t));
     s.lengthRatio = Math.log((t.length + 20) / (input.prompt.length + 20));
   }
@@ -196,6 +205,17 @@ export function verifyWith(w: VerifierWeights, input: VerifyInput, threshold = w
     return reject(
       `A token's logprob ${signals.minLogprob.toFixed(2)} is below ${w.minTokenLogprob}: escalate.`,
     );
+  }
+  // Hand-set (no labelled data for free-form product answers): a loop or an answer made of hedges.
+  if (typeof signals.repetition === 'number' && signals.repetition >= REPETITION_LIMIT) {
+    return reject('The answer repeats itself: escalate.');
+  }
+  if (
+    typeof signals.hedgeDensity === 'number' &&
+    signals.hedgeDensity >= HEDGE_DENSITY_LIMIT &&
+    count(HEDGE, input.text) >= 2
+  ) {
+    return reject('The answer is mostly hedging: escalate.');
   }
   if (signals.formatValid === false)
     return reject('The answer is not in the format the request asks for: escalate.');
