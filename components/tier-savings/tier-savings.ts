@@ -1,0 +1,337 @@
+import { LitElement, html, type PropertyValues } from 'lit';
+import type { Tier } from '../../src/config/schemas.ts';
+import { toTierError } from '../../src/errors.ts';
+import { Ledger, ledgerChannelName, DEFAULT_LEDGER_NAME } from '../../src/ledger/ledger.ts';
+import { formatUsd } from '../../src/ledger/money.ts';
+import type { Summary } from '../../src/ledger/summary.ts';
+import { TIER_NAMES, latencyChart, ms, pct, seriesChart, tierShareChart } from './charts.ts';
+import { loadSavingsData, type SavingsData } from './savings-data.ts';
+import { styles } from './tier-savings.styles.ts';
+
+export type { SavingsData } from './savings-data.ts';
+
+const TIERS: Tier[] = ['local', 'mid', 'frontier'];
+
+/**
+ * @summary What routing saved: money vs all-frontier (today, 7 and 30 days), the share of requests per
+ * tier, latency p50/p95 per tier and a daily series, drawn as accessible SVG with a data-table fallback.
+ *
+ * Reads from a {@link Ledger}: set the `ledger-name` attribute (the IndexedDB ledger to open), or the
+ * `ledger` property, or give ready summaries in the `data` property. Redraws when the ledger records a
+ * request (its `change` event, or a BroadcastChannel message from any other page or context).
+ *
+ * @event tier-savings-update - After new figures are drawn. `detail` is the {@link SavingsData}.
+ *
+ * @csspart heading - The title.
+ * @csspart cards - The list of "saved" figures; each item is part `card`.
+ * @csspart card - One saved figure (today, 7 days, 30 days).
+ * @csspart chart - Every SVG chart; each also has its own part: `tier-share`, `latency`, `series`.
+ * @csspart tier-share - The share of requests per tier.
+ * @csspart latency - Latency p50/p95 per tier.
+ * @csspart series - The daily cost series.
+ * @csspart table-toggle - The button that shows the data as tables.
+ * @csspart tables - The data tables.
+ * @csspart empty - The message when nothing is recorded yet.
+ * @csspart error - The message when the ledger cannot be read.
+ *
+ * @cssproperty --tier-background - Background colour.
+ * @cssproperty --tier-color - Text colour.
+ * @cssproperty --tier-muted - Secondary text colour.
+ * @cssproperty --tier-surface - Card background.
+ * @cssproperty --tier-border-color - Borders and axis.
+ * @cssproperty --tier-accent - The saved amounts.
+ * @cssproperty --tier-local-color - On-device tier colour.
+ * @cssproperty --tier-mid-color - Mid tier colour.
+ * @cssproperty --tier-frontier-color - Frontier tier colour.
+ * @cssproperty --tier-series-paid-color - Daily cost paid.
+ * @cssproperty --tier-series-frontier-color - Daily all-frontier cost.
+ * @cssproperty --tier-font-family - Font stack.
+ * @cssproperty --tier-font-size - Base font size.
+ * @cssproperty --tier-radius - Corner radius.
+ * @cssproperty --tier-error-color - Error text colour.
+ */
+export class TierSavings extends LitElement {
+  static override styles = styles;
+  static override properties = {
+    ledgerName: { type: String, attribute: 'ledger-name', reflect: true },
+    now: { type: String },
+    theme: { type: String, reflect: true },
+    showTable: { type: Boolean, attribute: 'show-table', reflect: true },
+    ledger: { attribute: false },
+    data: { attribute: false },
+    error: { state: true },
+  };
+
+  /** The IndexedDB ledger to open (default none: set this, `ledger` or `data`). */
+  declare ledgerName: string | undefined;
+  /** Pin "today" (an ISO date or date-time) for demos and screenshots; default the real clock. */
+  declare now: string | undefined;
+  /** 'light' or 'dark' to force a scheme; by default it follows prefers-color-scheme. */
+  declare theme: 'light' | 'dark' | undefined;
+  /** Show the data tables (the accessible fallback of the charts). */
+  declare showTable: boolean;
+  /** A ledger to read (takes precedence over `ledger-name`). */
+  declare ledger: Ledger | undefined;
+  /** Summaries to draw; filled from the ledger, or set directly to draw without one. */
+  declare data: SavingsData | undefined;
+  declare error: string | undefined;
+
+  private opened: Ledger | undefined;
+  private channel: BroadcastChannel | undefined;
+  private subscribed: Ledger | undefined;
+  private refreshing: Promise<void> | undefined;
+  private again = false;
+  private readonly onChange = () => void this.refresh();
+
+  constructor() {
+    super();
+    this.showTable = false;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    if (this.hasUpdated) void this.connectSource();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.unsubscribe();
+    this.opened?.close();
+    this.opened = undefined;
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('ledger') || changed.has('ledgerName') || changed.has('now')) void this.connectSource();
+  }
+
+  private unsubscribe(): void {
+    this.subscribed?.removeEventListener('change', this.onChange);
+    this.subscribed = undefined;
+    this.channel?.close();
+    this.channel = undefined;
+  }
+
+  private async connectSource(): Promise<void> {
+    this.unsubscribe();
+    let source = this.ledger;
+    if (!source && this.ledgerName) {
+      if (this.opened?.name !== this.ledgerName) {
+        this.opened?.close();
+        const pinned = this.now ? Date.parse(this.now) : Number.NaN;
+        try {
+          this.opened = await Ledger.open(
+            this.ledgerName || DEFAULT_LEDGER_NAME,
+            Number.isNaN(pinned) ? {} : { now: () => pinned },
+          );
+        } catch (error) {
+          this.error = toTierError(error).message;
+          return;
+        }
+      }
+      source = this.opened;
+    }
+    if (!source) return;
+    this.subscribed = source;
+    source.addEventListener('change', this.onChange);
+    if (typeof BroadcastChannel === 'function') {
+      this.channel = new BroadcastChannel(ledgerChannelName(source.name));
+      this.channel.onmessage = this.onChange;
+    }
+    await this.refresh();
+  }
+
+  /** Re-read the ledger and redraw (called on every change; coalesces bursts). */
+  async refresh(): Promise<void> {
+    if (this.refreshing) {
+      this.again = true;
+      return this.refreshing;
+    }
+    const source = this.subscribed;
+    if (!source) return;
+    this.refreshing = (async () => {
+      do {
+        this.again = false;
+        try {
+          this.data = await loadSavingsData(source);
+          this.error = undefined;
+        } catch (error) {
+          this.error = `Could not read the ledger: ${toTierError(error).message}`;
+        }
+      } while (this.again);
+    })();
+    await this.refreshing;
+    this.refreshing = undefined;
+    await this.updateComplete;
+    if (this.data) {
+      this.dispatchEvent(
+        new CustomEvent('tier-savings-update', { detail: this.data, bubbles: true, composed: true }),
+      );
+    }
+  }
+
+  private card(label: string, s: Summary) {
+    return html`<li class="card" part="card">
+      <span class="label">${label}</span>
+      <span class="value">${formatUsd(s.savedUsd)}</span>
+      <span class="note"
+        >${s.requests === 0 ? 'no requests' : `${pct(s.savedShare)} of ${formatUsd(s.frontierCostUsd)} all-frontier · ${s.requests} requests`}</span
+      >
+    </li>`;
+  }
+
+  private tables(d: SavingsData) {
+    const m = d.month;
+    return html`<div id="tables" part="tables" ?hidden=${!this.showTable}>
+      <table>
+        <caption>
+          Saved vs all-frontier
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Period</th>
+            <th scope="col">Requests</th>
+            <th scope="col">Paid</th>
+            <th scope="col">All-frontier</th>
+            <th scope="col">Saved</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${(
+            [
+              ['Today', d.today],
+              ['7 days', d.week],
+              ['30 days', d.month],
+            ] as const
+          ).map(
+            ([label, s]) =>
+              html`<tr>
+                <th scope="row">${label}</th>
+                <td>${s.requests}</td>
+                <td>${formatUsd(s.costUsd)}</td>
+                <td>${formatUsd(s.frontierCostUsd)}</td>
+                <td>${formatUsd(s.savedUsd)}</td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>
+      <table>
+        <caption>
+          Per tier, 30 days
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Tier</th>
+            <th scope="col">Requests</th>
+            <th scope="col">Share</th>
+            <th scope="col">Paid</th>
+            <th scope="col">p50</th>
+            <th scope="col">p95</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${TIERS.map((t) => {
+            const s = m.tiers[t];
+            return html`<tr>
+              <th scope="row">${TIER_NAMES[t]}</th>
+              <td>${s.requests}</td>
+              <td>${pct(s.share)}</td>
+              <td>${formatUsd(s.costUsd)}</td>
+              <td>${s.total ? ms(s.total.p50) : '–'}</td>
+              <td>${s.total ? ms(s.total.p95) : '–'}</td>
+            </tr>`;
+          })}
+        </tbody>
+      </table>
+      <table>
+        <caption>
+          Per day, 30 days
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Day</th>
+            <th scope="col">Requests</th>
+            <th scope="col">Paid</th>
+            <th scope="col">All-frontier</th>
+            <th scope="col">Saved</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${m.daily.map(
+            (p) =>
+              html`<tr>
+                <th scope="row">${p.day}</th>
+                <td>${p.requests}</td>
+                <td>${formatUsd(p.costUsd)}</td>
+                <td>${formatUsd(p.frontierCostUsd)}</td>
+                <td>${formatUsd(p.savedUsd)}</td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>
+    </div>`;
+  }
+
+  override render() {
+    const d = this.data;
+    const heading = html`<h2 part="heading">Savings from routing</h2>`;
+    if (this.error)
+      return html`${heading}
+        <p role="alert" part="error">${this.error}</p>`;
+    if (!d)
+      return html`${heading}
+        <p part="empty">Loading the ledger…</p>`;
+    const m = d.month;
+    return html`${heading}
+      <ul
+        class="cards"
+        part="cards"
+        aria-label="Money saved against sending every request to the frontier model"
+      >
+        ${this.card('Saved today', d.today)} ${this.card('Saved in 7 days', d.week)}
+        ${this.card('Saved in 30 days', d.month)}
+      </ul>
+      ${
+        m.requests === 0
+          ? html`<p part="empty">No requests recorded in the last 30 days yet.</p>`
+          : html`<h3>Requests per tier</h3>
+              ${tierShareChart(m)}
+              <ul class="legend">
+                ${TIERS.map(
+                  (t) =>
+                    html`<li>
+                      <span class="swatch tier-${t}" aria-hidden="true"></span>${TIER_NAMES[t]}
+                      ${pct(m.tiers[t].share)} (${m.tiers[t].requests})
+                    </li>`,
+                )}
+              </ul>
+              <h3>Latency per tier</h3>
+              ${latencyChart(m)}
+              <h3>Daily cost</h3>
+              ${seriesChart(m)}
+              <ul class="legend">
+                <li><span class="swatch paid-cost" aria-hidden="true"></span>Paid</li>
+                <li><span class="swatch frontier-cost" aria-hidden="true"></span>All-frontier</li>
+              </ul>`
+      }
+      <button
+        part="table-toggle"
+        aria-expanded=${this.showTable ? 'true' : 'false'}
+        aria-controls="tables"
+        @click=${() => (this.showTable = !this.showTable)}
+      >
+        ${this.showTable ? 'Hide data tables' : 'Show data as tables'}
+      </button>
+      ${this.tables(d)}`;
+  }
+}
+
+if (!customElements.get('tier-savings')) customElements.define('tier-savings', TierSavings);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'tier-savings': TierSavings;
+  }
+  interface GlobalEventHandlersEventMap {
+    'tier-savings-update': CustomEvent<SavingsData>;
+  }
+}
