@@ -369,14 +369,55 @@ export function normalizeText(text: string): string {
   return t;
 }
 
-const WORD_RE = /[a-z0-9]+(?:['-][a-z0-9]+)*|[^\sa-z0-9]/g;
+const isAlnum = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
+const isSpace = (c: number): boolean =>
+  c === 32 || (c >= 9 && c <= 13) || c === 160 || c === 0x2028 || c === 0x2029;
+
+/**
+ * Tokenise lower-cased text like /[a-z0-9]+(?:['-][a-z0-9]+)*|[^\sa-z0-9]/g (words, or one symbol) and
+ * hash each token (FNV-1a, seed 1) in the same pass: a hand loop is ~4x faster than the regex here.
+ */
+function tokenize(lower: string): { words: string[]; hashes: number[] } {
+  const words: string[] = [];
+  const hashes: number[] = [];
+  const len = lower.length;
+  let i = 0;
+  while (i < len) {
+    const c = lower.charCodeAt(i);
+    if (isSpace(c)) {
+      i++;
+      continue;
+    }
+    const start = i;
+    let h = (0x811c9dc5 ^ 1) >>> 0;
+    if (isAlnum(c)) {
+      while (i < len) {
+        const d = lower.charCodeAt(i);
+        if (isAlnum(d)) {
+          h = Math.imul(h ^ d, 0x01000193);
+          i++;
+        } else if ((d === 39 || d === 45) && i + 1 < len && isAlnum(lower.charCodeAt(i + 1))) {
+          h = Math.imul(h ^ d, 0x01000193);
+          i++;
+        } else break;
+      }
+    } else {
+      // One symbol (a surrogate pair counts as two UTF-16 units, as in the regex without the u flag).
+      h = Math.imul(h ^ c, 0x01000193);
+      i++;
+    }
+    words.push(lower.slice(start, i));
+    hashes.push(h >>> 0);
+  }
+  return { words, hashes };
+}
 
 /** Featurise a request. `turn` is the 1-based conversation turn (default 1). */
 export function extractFeatures(rawText: string, turn = 1): Features {
   const text = normalizeText(rawText);
   // Quote style is noise (benchmarks favour double quotes): fold every quote mark into one.
   const lower = text.toLowerCase().replace(/["\u201c\u201d\u2018\u2019`]/g, "'");
-  const words = lower.match(WORD_RE) ?? [];
+  const { words, hashes } = tokenize(lower);
   const n = words.length;
   const tail = lower.length > TAIL_CHARS ? lower.slice(lower.length - TAIL_CHARS) : lower;
   const cap = Math.min(n, MAX_WORDS);
@@ -390,8 +431,6 @@ export function extractFeatures(rawText: string, turn = 1): Features {
   // Sparse: word unigrams + bigrams over the last MAX_WORDS words, tail unigrams, tail char 4-grams.
   const start = n - cap;
   const wScale = 1 / Math.sqrt(cap + 1);
-  const hashes = new Uint32Array(n);
-  for (let i = 0; i < n; i++) hashes[i] = hashString(words[i] as string, 1);
   for (let i = start; i < n; i++) {
     const h = hashes[i] as number;
     idx[m] = h & mask;

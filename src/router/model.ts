@@ -69,9 +69,25 @@ export function checkWeights(w: RouterWeights): void {
 /** Scores for a request: calibrated P(local acceptable) and P(mid acceptable), with mid >= local. */
 export function scoreWith(w: RouterWeights, text: string, turn = 1): RouterScores {
   const f = extractFeatures(text, turn);
-  const zl = headLogit(w.heads.local, f, w.denseMean, w.denseStd);
-  const zm = headLogit(w.heads.mid, f, w.denseMean, w.denseStd);
-  const local = sigmoid(w.heads.local.platt.a * zl + w.heads.local.platt.b);
-  const mid = Math.max(local, sigmoid(w.heads.mid.platt.a * zm + w.heads.mid.platt.b));
+  const L = w.heads.local;
+  const M = w.heads.mid;
+  const hl = L.hashed;
+  const hm = M.hashed;
+  let zl = L.bias;
+  let zm = M.bias;
+  const { idx, val, dense } = f;
+  for (let i = 0; i < idx.length; i++) {
+    const k = idx[i] as number;
+    const v = val[i] as number;
+    zl += (hl[k] as number) * v;
+    zm += (hm[k] as number) * v;
+  }
+  for (let k = 0; k < dense.length; k++) {
+    const x = ((dense[k] as number) - (w.denseMean[k] as number)) / (w.denseStd[k] as number);
+    zl += (L.dense[k] as number) * x;
+    zm += (M.dense[k] as number) * x;
+  }
+  const local = sigmoid(L.platt.a * zl + L.platt.b);
+  const mid = Math.max(local, sigmoid(M.platt.a * zm + M.platt.b));
   return { local, mid };
 }
