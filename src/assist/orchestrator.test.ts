@@ -3,7 +3,6 @@ import type { ChatMessage, GenerateOptions, GenerateResult, LocalEngine } from '
 import {
   DeviceLostError,
   EngineUnavailableError,
-  ForbiddenError,
   NotConfiguredError,
   AbortError,
 } from '../errors.ts';
