@@ -4,12 +4,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { page } from 'vitest/browser';
 import { Ledger } from '../../src/ledger/ledger.ts';
 import { formatUsd } from '../../src/ledger/money.ts';
-import type { LedgerEntry } from '../../src/ledger/record.ts';
+import { seedDemoLedger } from './demo-seed.ts';
 import './tier-savings.ts';
 import type { TierSavings } from './tier-savings.ts';
 
 const NOW = Date.UTC(2026, 10, 29, 15); // 2026-11-29, fixed "today"
-const DAY = 86_400_000;
 const names: string[] = [];
 const elements: HTMLElement[] = [];
 afterEach(async () => {
@@ -17,32 +16,11 @@ afterEach(async () => {
   for (const name of names.splice(0)) await deleteDB(name);
 });
 
-/** A month of traffic: mostly on-device, some mid, a few frontier; deterministic. */
 async function seed(name: string): Promise<Ledger> {
   names.push(name);
   const ledger = await Ledger.open(name, { now: () => NOW });
   await ledger.clear();
-  for (let d = 0; d < 30; d += 1) {
-    const n = 3 + ((d * 7) % 5);
-    for (let i = 0; i < n; i += 1) {
-      const k = (d * 31 + i * 17) % 10;
-      const tier = k < 6 ? 'local' : k < 9 ? 'mid' : 'frontier';
-      const entry: LedgerEntry = {
-        time: NOW - d * DAY - i * 600_000,
-        surface: 'assist',
-        task: 'chat',
-        tier,
-        inputTokens: 300 + 40 * k,
-        outputTokens: 150 + 25 * i,
-        cachedInputTokens: tier === 'mid' ? 100 : 0,
-        ttftMs: tier === 'local' ? 150 + 10 * k : tier === 'mid' ? 480 + 20 * i : 1800 + 50 * k,
-        totalMs: tier === 'local' ? 2000 + 100 * k : tier === 'mid' ? 3500 + 150 * i : 7000 + 300 * k,
-        escalated: tier === 'frontier',
-        reason: 'seeded',
-      };
-      await ledger.record(entry);
-    }
-  }
+  await seedDemoLedger(ledger, NOW);
   return ledger;
 }
 

@@ -103,6 +103,11 @@ export const styles = css`
     height: auto;
     overflow: visible;
   }
+  /* Charts with text keep their text near its design size on wide hosts. */
+  svg[part~='latency'],
+  svg[part~='series'] {
+    max-width: 480px;
+  }
   svg text {
     fill: var(--_fg);
     font-size: 10px;

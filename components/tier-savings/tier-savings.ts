@@ -9,6 +9,17 @@ import { loadSavingsData, type SavingsData } from './savings-data.ts';
 import { styles } from './tier-savings.styles.ts';
 
 export type { SavingsData } from './savings-data.ts';
+// For pages that host the dashboard (the demo, the extension popup): open and seed ledgers with the same code.
+export { Ledger, ledgerChannelName } from '../../src/ledger/ledger.ts';
+export { seedDemoLedger } from './demo-seed.ts';
+
+/**
+ * Define `<tier-what-if>` (the what-if calculator). Loaded on demand: it brings the router and its
+ * weights, which the dashboard itself does not need.
+ */
+export async function defineWhatIf(): Promise<void> {
+  await import('./tier-what-if.ts');
+}
 
 const TIERS: Tier[] = ['local', 'mid', 'frontier'];
 
