@@ -170,20 +170,34 @@ function analyse(rows: Row[]): Record<string, unknown> {
   };
 }
 
-function bootstrap(rows: Row[], n: number): { saving95: [number, number]; fittedAcc: [number, number] } {
+function bootstrap(
+  rows: Row[],
+  n: number,
+): {
+  saving95: [number, number];
+  randomSaving95: [number, number];
+  ratio: [number, number];
+  fittedAcc: [number, number];
+} {
   const rand = prng(7);
   const s: number[] = [];
+  const rs: number[] = [];
+  const ratio: number[] = [];
   const a: number[] = [];
   for (let i = 0; i < n; i++) {
     const sample = rows.map(() => rows[Math.floor(rand() * rows.length)] as Row);
-    const res = analyse(sample) as { saving95: number; fittedKnob: { cascade: { acc: number } } };
+    const res = analyse(sample) as {
+      saving95: number;
+      randomSaving95: number;
+      fittedKnob: { cascade: { acc: number } };
+    };
     s.push(res.saving95);
+    rs.push(res.randomSaving95);
+    ratio.push(res.saving95 / Math.max(1e-9, res.randomSaving95));
     a.push(res.fittedKnob.cascade.acc);
   }
-  return {
-    saving95: [r4(percentile(s, 2.5)), r4(percentile(s, 97.5))],
-    fittedAcc: [r4(percentile(a, 2.5)), r4(percentile(a, 97.5))],
-  };
+  const ci = (v: number[]): [number, number] => [r4(percentile(v, 2.5)), r4(percentile(v, 97.5))];
+  return { saving95: ci(s), randomSaving95: ci(rs), ratio: ci(ratio), fittedAcc: ci(a) };
 }
 
 // ---- RouterBench ----
@@ -263,6 +277,42 @@ function twoTier(name: 'gsm8k' | 'mmlu'): Record<string, unknown> {
       return -(logit(pMid[i] as number) + logit(pv));
     });
     const cc = strongCallCurve(need, weak, strong);
+    if (boots > 0) {
+      const rand2 = prng(13);
+      const b1: number[] = [];
+      const b2: number[] = [];
+      for (let k = 0; k < boots; k++) {
+        const ix = rows.map(() => Math.floor(rand2() * rows.length));
+        const w = ix.map((j) => weak[j] as number);
+        const st = ix.map((j) => strong[j] as number);
+        const wpb = w.reduce((x, y) => x + y, 0) / ix.length;
+        const spb = st.reduce((x, y) => x + y, 0) / ix.length;
+        b1.push(
+          apgr(
+            strongCallCurve(
+              ix.map((j) => need[j] as number),
+              w,
+              st,
+            ),
+            wpb,
+            spb,
+          ),
+        );
+        b2.push(
+          apgr(
+            strongCallCurve(
+              ix.map((j) => 1 - (pMid[j] as number)),
+              w,
+              st,
+            ),
+            wpb,
+            spb,
+          ),
+        );
+      }
+      out.apgrCi95 = [r4(percentile(b1, 2.5)), r4(percentile(b1, 97.5))];
+      out.apgrPromptOnlyCi95 = [r4(percentile(b2, 2.5)), r4(percentile(b2, 97.5))];
+    }
     // The router's full pipeline on GSM8K is route -> verify -> escalate, so `apgr` is the cascade's.
     out.apgr = r4(apgr(cc, wp, sp));
     out.cpt50 = r4(cpt(cc, wp, sp, 0.5));
@@ -312,7 +362,7 @@ result.arenaHardLocalShare = r4(arena.filter((a) => route(a.prompt).tier === 'lo
 const texts = rbRows
   .slice(0, 200)
   .map((r) => r.rb.prompt.repeat(Math.ceil(2000 / Math.max(1, r.rb.prompt.length))).slice(0, 2000));
-for (let i = 0; i < 500; i++) route(texts[i % texts.length] as string);
+for (let i = 0; i < 10000; i++) route(texts[i % texts.length] as string);
 // Least-disturbed of 5 rounds (the machine is shared; see scripts/bench-router.ts).
 const rounds: { p50: number; p99: number }[] = [];
 for (let r = 0; r < 5; r++) {
