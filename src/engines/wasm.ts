@@ -1,0 +1,371 @@
+/**
+ * The WebAssembly engine: llama.cpp through @wllama/wllama, on the CPU, for browsers without WebGPU.
+ * This file is the only importer of @wllama/wllama. DOM/worker globals only (runs in pages, workers
+ * and extension documents; not in Node).
+ *
+ * - Runs GGUF models (default: Llama-3.2-1B-Instruct Q4_K_M, see catalog.ts), fetched with byte-level
+ *   progress into the {@link ModelCache} when one is given (so later loads work offline).
+ * - Single-threaded unless the page is cross-origin isolated (multi-threaded wasm needs
+ *   SharedArrayBuffer); DESIGN measured 1 thread as the right choice on 2 cores.
+ * - JSON output: decoding is constrained with llama.cpp's schema grammar, then the answer is validated
+ *   against the schema anyway, with one retry.
+ * - A model that fails to load leaves no broken state: the worker is torn down and the next `load`
+ *   starts a fresh wllama instance.
+ */
+import { Wllama, WllamaAbortError, WllamaError } from '@wllama/wllama';
+import defaultWasmUrl from '@wllama/wllama/esm/wasm/wllama.wasm?url';
+import {
+  AbortError,
+  EngineUnavailableError,
+  ModelCorruptError,
+  ModelNotLoadedError,
+  OutOfMemoryError,
+  TierError,
+  InvalidInputError,
+  throwIfAborted,
+  toTierError,
+} from '../errors.ts';
+import { fetchModelBlob } from './download.ts';
+import {
+  Mutex,
+  StopMatcher,
+  createGenerationStream,
+  jsonRetryInstruction,
+  validateWithOneRetry,
+} from './stream.ts';
+import type {
+  ChatMessage,
+  EngineCapabilities,
+  FinishReason,
+  GenerateOptions,
+  GenerateResult,
+  GenerationStream,
+  LoadOptions,
+  LocalEngine,
+  ModelDescriptor,
+  TokenLogprob,
+} from './types.ts';
+
+/** Where model bytes come from: the model cache implements this (download once, then offline). */
+export interface ModelSource {
+  open(model: ModelDescriptor, options: LoadOptions): Promise<Blob>;
+}
+
+export interface WasmEngineOptions {
+  /** URL of wllama.wasm (default: the file shipped in the package, resolved by the bundler). */
+  wasmUrl?: string;
+  /** Threads (default: 1 unless cross-origin isolated, then hardwareConcurrency - 1, at most 4). */
+  threads?: number;
+  /** Context window in tokens (default 2048). */
+  contextSize?: number;
+  /** Where to get model bytes (default: plain download without cache). */
+  source?: ModelSource;
+  /** Log llama.cpp output to the console (default false). */
+  verbose?: boolean;
+}
+
+/** Threads to use: >1 only when SharedArrayBuffer works (cross-origin isolated). */
+export function defaultThreads(): number {
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  if (!isolated) return 1;
+  const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
+  return Math.max(1, Math.min(4, cores - 1));
+}
+
+const quietLogger = {
+  debug: () => undefined,
+  log: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
+
+/** Map anything wllama throws to a typed error. */
+export function mapWllamaError(error: unknown, phase: 'load' | 'generate'): TierError {
+  if (error instanceof TierError) return error;
+  if (error instanceof WllamaAbortError) return new AbortError(undefined, { cause: error });
+  const message = error instanceof Error ? error.message : String(error);
+  if (/out of memory|OOM|Cannot enlarge memory|allocation failed|Aborted\(OOM\)/i.test(message)) {
+    return new OutOfMemoryError(undefined, { cause: error });
+  }
+  if (phase === 'load') {
+    return new ModelCorruptError(
+      `The model file could not be loaded (${message.slice(0, 200)}). It may be truncated or not a GGUF file: delete it from the model cache and download it again.`,
+      { cause: error, data: { wllama: error instanceof WllamaError ? error.type : undefined } },
+    );
+  }
+  return toTierError(error);
+}
+
+interface RawChunk {
+  choices?: {
+    delta?: { content?: string | null };
+    text?: string;
+    finish_reason?: string | null;
+    logprobs?: { content?: { token: string; logprob: number }[] | null } | null;
+  }[];
+  usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
+  timings?: { prompt_n?: number; cache_n?: number; predicted_n?: number; predicted_per_second?: number };
+  completion_probabilities?: { token?: string; logprob?: number }[];
+}
+
+export class WasmEngine implements LocalEngine {
+  readonly capabilities: EngineCapabilities = {
+    kind: 'wasm',
+    jsonSchema: true,
+    logprobs: true,
+    completion: true,
+    gpu: false,
+  };
+  model: ModelDescriptor | undefined;
+  private wllama: Wllama | undefined;
+  private readonly lock = new Mutex();
+  private readonly options: WasmEngineOptions;
+
+  constructor(options: WasmEngineOptions = {}) {
+    this.options = options;
+  }
+
+  /** Threads the loaded model runs with. */
+  get threads(): number {
+    return this.wllama?.getNumThreads() ?? this.options.threads ?? defaultThreads();
+  }
+
+  async load(model: ModelDescriptor, options: LoadOptions = {}): Promise<void> {
+    await this.lock.run(() => this.loadLocked(model, options));
+  }
+
+  private async loadLocked(model: ModelDescriptor, options: LoadOptions): Promise<void> {
+    const { signal, onProgress } = options;
+    throwIfAborted(signal);
+    if (this.model?.id === model.id && this.model.url === model.url && this.wllama) return;
+    await this.unloadLocked();
+    if (!model.url) {
+      throw new InvalidInputError(`The model "${model.id}" has no URL. Give a GGUF URL to the wasm engine.`);
+    }
+    onProgress?.({ phase: 'probe', loadedBytes: 0, totalBytes: model.sizeBytes, fromCache: false });
+    const blob = this.options.source
+      ? await this.options.source.open(model, options)
+      : await fetchModelBlob(model.url, {
+          signal,
+          expectedBytes: model.sizeBytes,
+          onProgress: (p) => onProgress?.({ phase: 'download', ...p, fromCache: false }),
+        });
+    throwIfAborted(signal);
+    onProgress?.({ phase: 'compile', loadedBytes: blob.size, totalBytes: blob.size, fromCache: false });
+    if (blob.size < 8 || !(await isGguf(blob))) {
+      throw new ModelCorruptError(
+        `"${model.id}" is not a GGUF model file (bad header). Check the model URL, or delete it from the model cache and download it again.`,
+        { data: { modelId: model.id, sizeBytes: blob.size } },
+      );
+    }
+    const verbose = this.options.verbose === true;
+    let wllama: Wllama;
+    try {
+      wllama = new Wllama(
+        { default: this.options.wasmUrl ?? defaultWasmUrl },
+        verbose ? {} : { suppressNativeLog: true, logger: quietLogger },
+      );
+    } catch (error) {
+      throw new EngineUnavailableError(
+        `The WebAssembly engine cannot start in this browser (${error instanceof Error ? error.message : String(error)}). Use a browser with WebAssembly SIMD and exceptions.`,
+        { cause: error },
+      );
+    }
+    try {
+      await wllama.loadModel([blob], {
+        n_ctx: this.options.contextSize ?? 2048,
+        n_threads: this.options.threads ?? defaultThreads(),
+        n_gpu_layers: 0,
+        n_parallel: 1,
+      });
+      // wllama resolves even when llama.cpp refused the file; the context info says so.
+      const info = wllama.getLoadedContextInfo() as { success?: boolean; n_vocab?: number };
+      if (info.success === false || !info.n_vocab) {
+        throw new ModelCorruptError(
+          `"${model.id}" could not be loaded by llama.cpp: the file is truncated or corrupt. Delete it from the model cache and download it again.`,
+          { data: { modelId: model.id, sizeBytes: blob.size } },
+        );
+      }
+    } catch (error) {
+      await wllama.exit().catch(() => undefined);
+      throw mapWllamaError(error, 'load');
+    }
+    if (signal?.aborted) {
+      await wllama.exit().catch(() => undefined);
+      throw new AbortError();
+    }
+    this.wllama = wllama;
+    this.model = model;
+    onProgress?.({ phase: 'ready', loadedBytes: blob.size, totalBytes: blob.size, fromCache: false });
+  }
+
+  async unload(): Promise<void> {
+    await this.lock.run(() => this.unloadLocked());
+  }
+
+  private async unloadLocked(): Promise<void> {
+    const w = this.wllama;
+    this.wllama = undefined;
+    this.model = undefined;
+    if (w) await w.exit().catch(() => undefined);
+  }
+
+  chat(messages: ChatMessage[], options: GenerateOptions = {}): GenerationStream {
+    return this.generate({ kind: 'chat', messages }, options);
+  }
+
+  complete(prefix: string, options: GenerateOptions = {}): GenerationStream {
+    return this.generate({ kind: 'complete', prefix }, options);
+  }
+
+  private generate(
+    input: { kind: 'chat'; messages: ChatMessage[] } | { kind: 'complete'; prefix: string },
+    options: GenerateOptions,
+  ): GenerationStream {
+    const schema = options.jsonSchema;
+    return createGenerationStream((emit) =>
+      this.lock.run(async () => {
+        if (!schema) return this.runOnce(input, options, emit);
+        // JSON: constrained decoding, answer emitted only once it validates (one retry).
+        const first = await this.runOnce(input, options, () => undefined);
+        const final = await validateWithOneRetry(first, schema, (problem) => {
+          const retryInput =
+            input.kind === 'chat'
+              ? {
+                  kind: 'chat' as const,
+                  messages: [
+                    ...input.messages,
+                    { role: 'assistant' as const, content: first.text },
+                    { role: 'user' as const, content: jsonRetryInstruction(schema, problem) },
+                  ],
+                }
+              : input;
+          return this.runOnce(retryInput, options, () => undefined);
+        });
+        emit(final.text);
+        return final;
+      }),
+    );
+  }
+
+  private async runOnce(
+    input: { kind: 'chat'; messages: ChatMessage[] } | { kind: 'complete'; prefix: string },
+    options: GenerateOptions,
+    emit: (delta: string) => void,
+  ): Promise<GenerateResult> {
+    const wllama = this.wllama;
+    const model = this.model;
+    if (!wllama || !model) throw new ModelNotLoadedError();
+    throwIfAborted(options.signal);
+    const internal = new AbortController();
+    const onAbort = (): void => internal.abort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const stopper = new StopMatcher(options.stop);
+    const started = performance.now();
+    let firstAt = 0;
+    let text = '';
+    let finish: FinishReason = 'stop';
+    let completionTokens = 0;
+    let promptTokens = 0;
+    let decodeRate = 0;
+    const logprobs: TokenLogprob[] = [];
+    const onData = (chunk: RawChunk): void => {
+      const choice = chunk.choices?.[0];
+      const delta = choice?.delta?.content ?? choice?.text ?? '';
+      for (const lp of choice?.logprobs?.content ?? [])
+        logprobs.push({ token: lp.token, logprob: lp.logprob });
+      if (chunk.timings) {
+        // prompt_n counts only tokens not reused from the KV cache.
+        promptTokens = (chunk.timings.prompt_n ?? 0) + (chunk.timings.cache_n ?? 0) || promptTokens;
+        completionTokens = chunk.timings.predicted_n ?? completionTokens;
+        decodeRate = chunk.timings.predicted_per_second ?? decodeRate;
+      }
+      if (chunk.usage) {
+        promptTokens = chunk.usage.prompt_tokens ?? promptTokens;
+        completionTokens = chunk.usage.completion_tokens ?? completionTokens;
+      }
+      if (choice?.finish_reason === 'length') finish = 'length';
+      if (delta && !stopper.stopped) {
+        if (firstAt === 0) firstAt = performance.now();
+        const out = stopper.push(delta);
+        text += out;
+        emit(out);
+        if (stopper.stopped) internal.abort();
+      }
+    };
+    const common = {
+      stream: true as const,
+      onData,
+      abortSignal: internal.signal,
+      max_tokens: options.maxTokens ?? 256,
+      temperature: options.temperature ?? 0,
+      ...(options.topP !== undefined ? { top_p: options.topP } : {}),
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    };
+    try {
+      if (input.kind === 'chat') {
+        await wllama.createChatCompletion({
+          ...common,
+          messages: input.messages.map((m) => ({ role: m.role, content: m.content })),
+          ...(options.logprobs ? { logprobs: true, top_logprobs: 1 } : {}),
+          ...(options.jsonSchema
+            ? {
+                response_format: {
+                  type: 'json_schema' as const,
+                  json_schema: { name: 'output', schema: options.jsonSchema, strict: true },
+                },
+              }
+            : {}),
+        });
+      } else {
+        await wllama.createCompletion({
+          ...common,
+          prompt: input.prefix,
+          ...(options.logprobs ? { logprobs: 1 } : {}),
+          ...(options.jsonSchema ? ({ json_schema: options.jsonSchema } as Record<string, unknown>) : {}),
+        });
+      }
+    } catch (error) {
+      const stoppedByUs = stopper.stopped;
+      const aborted = options.signal?.aborted === true;
+      if (!stoppedByUs && !aborted) throw mapWllamaError(error, 'generate');
+      if (aborted && !stoppedByUs) finish = 'abort';
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+    if (options.signal?.aborted && !stopper.stopped) finish = 'abort';
+    if (!stopper.stopped) {
+      const rest = stopper.flush();
+      text += rest;
+      emit(rest);
+    } else {
+      finish = 'stop';
+    }
+    const totalMs = performance.now() - started;
+    const ttftMs = firstAt === 0 ? totalMs : firstAt - started;
+    if (completionTokens === 0 && text) completionTokens = [...text].length;
+    if (decodeRate === 0 && completionTokens > 1 && totalMs > ttftMs) {
+      decodeRate = ((completionTokens - 1) * 1000) / (totalMs - ttftMs);
+    }
+    return {
+      text,
+      finishReason: finish,
+      usage: { promptTokens, completionTokens },
+      timings: { ttftMs, totalMs, decodeTokPerSec: decodeRate },
+      ...(options.logprobs && logprobs.length > 0 ? { logprobs } : {}),
+      model: model.id,
+    };
+  }
+}
+
+async function isGguf(blob: Blob): Promise<boolean> {
+  const head = new Uint8Array(await blob.slice(0, 4).arrayBuffer());
+  return head[0] === 0x47 && head[1] === 0x47 && head[2] === 0x55 && head[3] === 0x46;
+}
+
+/** The factory other code (components, extension) uses: no wllama types leak out. */
+export function createWasmEngine(
+  options: WasmEngineOptions = {},
+): LocalEngine & { readonly threads: number } {
+  return new WasmEngine(options);
+}
