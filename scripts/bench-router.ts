@@ -35,11 +35,11 @@ const prompts = Array.from({ length: 50 }, (_, i) => {
  * take milliseconds: measure in ROUNDS rounds and report the least-disturbed round's percentiles (the
  * usual min-of-repeats for noisy machines) next to the median round's.
  */
-const ROUNDS = 5;
+const ROUNDS = 9;
 function time(fn: (t: string) => unknown, n: number): { p50: number; p99: number; p99MedianRound: number } {
   for (let i = 0; i < 10000; i++) fn(prompts[i % prompts.length] as string);
   const rounds: { p50: number; p99: number }[] = [];
-  const per = Math.max(1000, Math.floor(n / ROUNDS));
+  const per = Math.max(2000, Math.floor(n / ROUNDS));
   for (let r = 0; r < ROUNDS; r++) {
     const t: number[] = [];
     for (let i = 0; i < per; i++) {
