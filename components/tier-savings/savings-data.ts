@@ -9,10 +9,6 @@ export interface SavingsData {
 }
 
 export async function loadSavingsData(ledger: Ledger): Promise<SavingsData> {
-  const [today, week, month] = await Promise.all([
-    ledger.summary('today'),
-    ledger.summary('7d'),
-    ledger.summary('30d'),
-  ]);
-  return { today, week, month };
+  const [today, week, month] = await ledger.summaries(['today', '7d', '30d']);
+  return { today: today!, week: week!, month: month! };
 }

@@ -173,7 +173,16 @@ export class Ledger extends EventTarget {
 
   /** Saved vs all-frontier, share and latency per tier and the daily series over a range (default 30 days). */
   async summary(range: SummaryRange = '30d'): Promise<Summary> {
-    const { from, to } = resolveRange(range, this.now());
+    const [summary] = await this.summaries([range]);
+    return summary!;
+  }
+
+  /** Several summaries from one read of the store (the dashboard asks for today, 7 and 30 days at once). */
+  async summaries(ranges: readonly SummaryRange[]): Promise<Summary[]> {
+    const resolved = ranges.map((r) => resolveRange(r, this.now()));
+    if (resolved.length === 0) return [];
+    const from = resolved.reduce((m, r) => (r.from < m ? r.from : m), resolved[0]!.from);
+    const to = resolved.reduce((m, r) => (r.to > m ? r.to : m), resolved[0]!.to);
     const db = await this.database();
     const bound = IDBKeyRange.bound(from, to);
     const records = ((await db.getAllFromIndex('requests', 'day', bound)) as unknown[]).map((r) =>
@@ -182,7 +191,7 @@ export class Ledger extends EventTarget {
     const aggregates = ((await db.getAllFromIndex('daily', 'day', bound)) as unknown[]).map((a) =>
       parse(DailyAggregateSchema, a, 'stored ledger aggregate'),
     );
-    return summarize(records, aggregates, { from, to });
+    return resolved.map((range) => summarize(records, aggregates, range));
   }
 
   /** The whole ledger as CSV (requests then rolled-up days) or JSON (re-importable with `import`). */
