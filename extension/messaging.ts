@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import type { Tier } from '../src/config/index.ts';
 import { createChannel, type HandlersFor } from './channel.ts';
+import { ModelDescriptorSchema } from './models.ts';
 import type { Settings } from './settings.ts';
 
 export const JOB_KINDS = ['rewrite-clearer', 'rewrite-shorter', 'rewrite-polite', 'triage'] as const;
@@ -20,7 +21,13 @@ export const PROTOCOL = {
   /** Liveness check; answers with the background's start time (changes when the worker restarts). */
   ping: z.object({}),
   /** Ghost text: a continuation of `before` (on-device only). `id` lets `cancel` abort it. */
-  suggest: z.object({ id: Id, before: z.string().max(20_000), after: z.string().max(20_000) }),
+  suggest: z.object({
+    id: Id,
+    before: z.string().max(20_000),
+    after: z.string().max(20_000),
+    /** Required on the direct port to the engine host (which cannot read settings); ignored by the worker. */
+    model: ModelDescriptorSchema.optional(),
+  }),
   cancel: z.object({ id: Id }),
   /** Engine state for the popup (loads nothing). */
   status: z.object({}),
@@ -86,7 +93,8 @@ export interface CacheEntry {
 
 export interface Results {
   ping: { pong: true; startedAt: number; version: string };
-  suggest: { text: string; engineMs: number; model: string };
+  /** `backgroundMs`: time in the service worker (including the offscreen round trip); `hostMs`: in the offscreen document. */
+  suggest: { text: string; engineMs: number; hostMs: number; backgroundMs: number; model: string };
   cancel: { cancelled: boolean };
   status: EngineStatus;
   load: EngineStatus;
@@ -113,3 +121,11 @@ export const parseRequest = channel.parse;
 export const listen = channel.listen;
 /** Sends a typed request to the background; returns its result or throws the rebuilt typed error. */
 export const request = channel.request;
+/** The same handlers over ports (the content script's hot path: suggest/cancel). */
+export const listenPorts = channel.listenPorts;
+export const portClient = channel.portClient;
+/** Port name the offscreen engine host answers `suggest`/`cancel` on directly (ADR 0002). */
+export const ENGINE_PORT = 'tierAssist:engine';
+/** A ghost suggestion: at most this many tokens, from at most this many characters before the caret. */
+export const SUGGEST_MAX_TOKENS = 16;
+export const SUGGEST_PREFIX_CHARS = 1500;

@@ -2,9 +2,20 @@
  * Which model the settings point at. A self-hosted GGUF URL runs on the wasm engine; otherwise the
  * id is looked up in the catalog the engines module publishes.
  */
+import { z } from 'zod';
 import type { ModelDescriptor } from '../src/engines/types.ts';
 import { NotConfiguredError } from '../src/errors.ts';
 import type { Settings } from './settings.ts';
+
+export const ModelDescriptorSchema = z.object({
+  id: z.string().min(1),
+  label: z.string(),
+  sizeBytes: z.number().nonnegative(),
+  memoryBytes: z.number().nonnegative(),
+  engine: z.enum(['webllm', 'wasm', 'chrome-ai']),
+  url: z.string().optional(),
+  libUrl: z.string().optional(),
+});
 
 /** Models offered in the options page (id, label, download size). */
 export const CATALOG: ModelDescriptor[] = [];

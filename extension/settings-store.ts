@@ -23,3 +23,32 @@ export async function saveSettings(patch: unknown, area: Area = chrome.storage.l
   await area.set({ [SETTINGS_KEY]: next });
   return next;
 }
+
+/**
+ * Settings kept in memory and refreshed when storage changes (the service worker reads them on every
+ * suggestion; a storage read per keystroke pause is measurable). A restarted worker starts empty and
+ * reads storage once.
+ */
+export function cachedSettings(storage: typeof chrome.storage = chrome.storage): {
+  get: () => Promise<Settings>;
+  save: (patch: unknown) => Promise<Settings>;
+} {
+  let cached: Promise<Settings> | undefined;
+  storage.onChanged.addListener((changes, area) => {
+    if (area === 'local' && SETTINGS_KEY in changes) cached = undefined;
+  });
+  return {
+    get: () => {
+      cached ??= loadSettings(storage.local).catch((error: unknown) => {
+        cached = undefined;
+        throw error;
+      });
+      return cached;
+    },
+    save: async (patch) => {
+      const next = await saveSettings(patch, storage.local);
+      cached = Promise.resolve(next);
+      return next;
+    },
+  };
+}

@@ -10,10 +10,19 @@ import type { RemoteTier } from '../../src/config/index.ts';
 import { route } from '../../src/router/index.ts';
 import type { Decision, RouteContext } from '../../src/router/types.ts';
 import { AbortError, InvalidInputError } from '../../src/errors.ts';
-import { listen, JOB_KINDS, type Handlers, type JobKind, type JobResult } from '../messaging.ts';
+import {
+  listen,
+  listenPorts,
+  SUGGEST_MAX_TOKENS,
+  SUGGEST_PREFIX_CHARS,
+  JOB_KINDS,
+  type Handlers,
+  type JobKind,
+  type JobResult,
+} from '../messaging.ts';
 import { resolveModel } from '../models.ts';
 import { siteEnabled } from '../settings.ts';
-import { loadSettings, saveSettings } from '../settings-store.ts';
+import { cachedSettings } from '../settings-store.ts';
 import { escalate } from './gateway.ts';
 import { JOB_KEY, JOB_TITLES, runJob, type JobDeps } from './jobs.ts';
 import { offscreenClient, type OffscreenClient } from './offscreen-client.ts';
@@ -29,8 +38,6 @@ export interface BackgroundDeps {
 }
 
 const MENU_PARENT = 'tier-assist';
-const SUGGEST_MAX_TOKENS = 16;
-const SUGGEST_PREFIX_CHARS = 1500;
 
 function originOf(sender: chrome.runtime.MessageSender): string {
   const url = sender.origin ?? sender.url ?? sender.tab?.url;
@@ -43,6 +50,9 @@ export function main(deps: BackgroundDeps): {
   runMenu: (kind: JobKind, text: string) => Promise<JobResult>;
 } {
   const startedAt = deps.now();
+  const settingsCache = cachedSettings();
+  const loadSettings = settingsCache.get;
+  const saveSettings = settingsCache.save;
   const version = deps.runtime.getManifest().version;
   let jobSeq = 0;
 
@@ -76,8 +86,10 @@ export function main(deps: BackgroundDeps): {
   const handlers: Handlers = {
     ping: async () => ({ pong: true, startedAt, version }),
     suggest: async ({ id, before }, sender) => {
+      const received = performance.now();
       const settings = await loadSettings();
-      if (!siteEnabled(settings, originOf(sender))) return { text: '', engineMs: 0, model: '' };
+      if (!siteEnabled(settings, originOf(sender)))
+        return { text: '', engineMs: 0, hostMs: 0, backgroundMs: 0, model: '' };
       const prefix = before.slice(-SUGGEST_PREFIX_CHARS);
       const out = await deps.offscreen.request('engine.complete', {
         id,
@@ -100,7 +112,13 @@ export function main(deps: BackgroundDeps): {
           reason: 'Autocomplete runs only on this device.',
         })
         .catch(() => undefined);
-      return { text: out.text, engineMs: out.engineMs, model: out.model };
+      return {
+        text: out.text,
+        engineMs: out.engineMs,
+        hostMs: out.hostMs,
+        backgroundMs: performance.now() - received,
+        model: out.model,
+      };
     },
     cancel: async ({ id }) => {
       if (!(await deps.offscreen.exists())) return { cancelled: false };
@@ -139,6 +157,7 @@ export function main(deps: BackgroundDeps): {
     'cache.delete': async ({ id }) => deps.offscreen.request('cache.delete', { id }),
   };
   listen(handlers, deps.runtime);
+  listenPorts(handlers, { runtime: deps.runtime });
   return { handlers, runMenu };
 }
 

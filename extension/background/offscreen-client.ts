@@ -47,11 +47,23 @@ export function offscreenClient(): OffscreenClient {
     await creating;
   };
 
+  // Once the document answered, skip the getContexts round trip until a request finds it gone.
+  let known = false;
   return {
-    exists,
+    exists: async () => known || exists(),
     async request(name, payload) {
-      await ensure();
-      return offscreenChannel.request(name, payload);
+      if (!known) await ensure();
+      try {
+        const result = await offscreenChannel.request(name, payload);
+        known = true;
+        return result;
+      } catch (error) {
+        if (!known || (await exists())) throw error;
+        // Chrome closed the document under us: create it again and retry once.
+        known = false;
+        await ensure();
+        return offscreenChannel.request(name, payload);
+      }
     },
   };
 }

@@ -6,7 +6,8 @@
  */
 import { GhostTextController, type GhostTiming } from '../../src/autocomplete/index.ts';
 import { AbortError } from '../../src/errors.ts';
-import { request } from '../messaging.ts';
+import { ENGINE_PORT, portClient, request, type Results } from '../messaging.ts';
+import { resolveModel } from '../models.ts';
 import { migrate, SETTINGS_KEY, siteEnabled, type Settings } from '../settings.ts';
 
 export interface ContentDeps {
@@ -16,6 +17,25 @@ export interface ContentDeps {
 }
 
 let seq = 0;
+
+/** A direct request that gets no answer this fast means the engine host is gone: use the worker path. */
+const DIRECT_TIMEOUT_MS = 15_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('No answer from the engine host.')), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
 
 export async function main(deps: ContentDeps): Promise<GhostTextController | undefined> {
   const doc = deps.document;
@@ -36,6 +56,43 @@ export async function main(deps: ContentDeps): Promise<GhostTextController | und
       return false;
     }
   };
+  // Suggestions go over ports (point to point; sendMessage broadcasts to every extension page).
+  // The first goes through the service worker, which creates the engine host; after that, straight
+  // to the engine host, which keeps answering while the worker is stopped. Any failure on the direct
+  // port falls back to the worker path (which recreates whatever is missing).
+  const worker = portClient({ runtime: deps.runtime });
+  const engine = portClient({ portName: ENGINE_PORT, runtime: deps.runtime, helloTimeoutMs: 1000 });
+  let direct = false;
+  let port = worker;
+  const viaWorker = async (payload: { id: string; before: string; after: string }) => {
+    port = worker;
+    try {
+      return await worker.request('suggest', payload);
+    } catch (error) {
+      if (error instanceof AbortError) throw error;
+      // The port dropped (service worker stopped): one retry on a fresh port wakes it.
+      return worker.request('suggest', payload);
+    }
+  };
+  const suggest = async (payload: {
+    id: string;
+    before: string;
+    after: string;
+  }): Promise<Results['suggest']> => {
+    if (direct) {
+      try {
+        port = engine;
+        const model = resolveModel(settings);
+        return await withTimeout(engine.request('suggest', { ...payload, model }), DIRECT_TIMEOUT_MS);
+      } catch (error) {
+        if (error instanceof AbortError) throw error;
+        direct = false;
+      }
+    }
+    const out = await viaWorker(payload);
+    direct = out.model !== '';
+    return out;
+  };
   const controller = new GhostTextController(doc, {
     debounceMs: settings.autocomplete.debounceMs,
     frames: true,
@@ -46,11 +103,12 @@ export async function main(deps: ContentDeps): Promise<GhostTextController | und
     },
     suggest: async ({ before, after }, signal) => {
       const id = `s${Date.now().toString(36)}-${(++seq).toString(36)}`;
-      const onAbort = () => void request('cancel', { id }, deps.runtime).catch(() => undefined);
+      const onAbort = () => void port.request('cancel', { id }).catch(() => undefined);
       signal.addEventListener('abort', onAbort, { once: true });
       try {
-        const out = await request('suggest', { id, before, after }, deps.runtime);
+        const out = await suggest({ id, before, after });
         if (signal.aborted) throw new AbortError();
+        root.dataset.tierAssistHops = JSON.stringify({ backgroundMs: out.backgroundMs, hostMs: out.hostMs });
         return { text: out.text, engineMs: out.engineMs };
       } finally {
         signal.removeEventListener('abort', onAbort);

@@ -119,6 +119,7 @@ export class EngineHost {
     request: GenerateRequest,
     start: (engine: LocalEngine, options: GenerateOptions) => GenerationStream,
   ): Promise<Generated> {
+    const received = performance.now();
     const controller = new AbortController();
     this.#controllers.set(request.id, controller);
     const job = this.#queue.then(async (): Promise<Generated> => {
@@ -141,6 +142,7 @@ export class EngineHost {
           text: result.text,
           finishReason: result.finishReason,
           engineMs: performance.now() - t0,
+          hostMs: performance.now() - received,
           model: result.model,
           loadMs,
         };

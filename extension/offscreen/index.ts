@@ -3,6 +3,9 @@
  * the wasm engine's Worker and has WebGPU; the service worker can do neither reliably and is killed
  * after 30 s idle, while this document outlives it). Answers only the offscreen protocol.
  */
+import { InvalidInputError } from '../../src/errors.ts';
+import { ENGINE_PORT, listenPorts, SUGGEST_MAX_TOKENS, SUGGEST_PREFIX_CHARS } from '../messaging.ts';
+import { approxTokens, ledgerStats } from '../background/stats.ts';
 import { deleteCache, listCache } from './cache.ts';
 import { EngineHost, type EngineFactory } from './engine-host.ts';
 import { createEngine } from './engines.ts';
@@ -31,7 +34,54 @@ export function main(deps: OffscreenDeps): { host: EngineHost; stop: () => void 
     'cache.delete': async ({ id }) => ({ deleted: await deleteCache(id) }),
   };
   const stop = offscreenChannel.listen(handlers, deps.runtime);
-  return { host, stop };
+
+  // Tabs ask for suggestions on a direct port once the background has created this document: one
+  // hop instead of two, and it keeps working while the service worker is stopped.
+  const stats = ledgerStats();
+  const stopPorts = listenPorts(
+    {
+      suggest: async ({ id, before, model }) => {
+        if (!model) throw new InvalidInputError('A direct suggestion request must name its model.');
+        const prefix = before.slice(-SUGGEST_PREFIX_CHARS);
+        const out = await host.complete({
+          id,
+          model: model as Parameters<EngineHost['complete']>[0]['model'],
+          prefix,
+          maxTokens: SUGGEST_MAX_TOKENS,
+          temperature: 0,
+          stop: ['\n'],
+        });
+        void stats
+          .record({
+            surface: 'autocomplete',
+            task: 'autocomplete',
+            tier: 'local',
+            model: out.model || undefined,
+            inputTokens: approxTokens(prefix),
+            outputTokens: approxTokens(out.text),
+            totalMs: out.engineMs,
+            reason: 'Autocomplete runs only on this device.',
+          })
+          .catch(() => undefined);
+        return {
+          text: out.text,
+          engineMs: out.engineMs,
+          hostMs: out.hostMs,
+          backgroundMs: out.hostMs,
+          model: out.model,
+        };
+      },
+      cancel: async ({ id }) => ({ cancelled: host.cancel(id) }),
+    },
+    { portName: ENGINE_PORT, runtime: deps.runtime, hello: true },
+  );
+  return {
+    host,
+    stop: () => {
+      stop();
+      stopPorts();
+    },
+  };
 }
 
 main({ runtime: chrome.runtime, createEngine, webgpu: 'gpu' in navigator });

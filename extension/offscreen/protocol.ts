@@ -6,19 +6,10 @@
 import { z } from 'zod';
 import type { FinishReason, ModelDescriptor } from '../../src/engines/types.ts';
 import { createChannel, type HandlersFor } from '../channel.ts';
+import { ModelDescriptorSchema } from '../models.ts';
 import type { CacheEntry, EngineStatus } from '../messaging.ts';
 
 const Id = z.string().min(1).max(64);
-
-export const ModelDescriptorSchema = z.object({
-  id: z.string().min(1),
-  label: z.string(),
-  sizeBytes: z.number().nonnegative(),
-  memoryBytes: z.number().nonnegative(),
-  engine: z.enum(['webllm', 'wasm', 'chrome-ai']),
-  url: z.string().optional(),
-  libUrl: z.string().optional(),
-});
 
 const Generate = {
   id: Id,
@@ -47,6 +38,8 @@ export interface Generated {
   text: string;
   finishReason: FinishReason;
   engineMs: number;
+  /** Time from the request reaching the offscreen document to its answer (queue + load + engine). */
+  hostMs: number;
   model: string;
   loadMs: number;
 }
