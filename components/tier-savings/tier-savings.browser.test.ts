@@ -160,4 +160,23 @@ describe('<tier-savings>', () => {
     await plain.updateComplete;
     expect(plain.shadowRoot!.querySelectorAll('svg[role="img"]')).toHaveLength(3);
   });
+
+  it('follows a change of ledger-name and of the pinned day', async () => {
+    (await seed('savings-switch')).close();
+    names.push('savings-switch-empty');
+    const el = await mount({ 'ledger-name': 'savings-switch', now: new Date(NOW).toISOString() });
+    expect(el.data?.month.requests).toBeGreaterThan(100);
+    let updated = new Promise((resolve) =>
+      el.addEventListener('tier-savings-update', resolve, { once: true }),
+    );
+    el.setAttribute('ledger-name', 'savings-switch-empty');
+    await updated;
+    expect(el.data?.month.requests).toBe(0);
+    expect(el.shadowRoot!.querySelector('[part="empty"]')).not.toBeNull();
+    updated = new Promise((resolve) => el.addEventListener('tier-savings-update', resolve, { once: true }));
+    el.setAttribute('ledger-name', 'savings-switch');
+    el.setAttribute('now', new Date(NOW + 60 * 86_400_000).toISOString()); // two months later: nothing recent
+    await updated;
+    expect(el.data?.month.requests).toBe(0);
+  });
 });

@@ -88,6 +88,7 @@ export class TierSavings extends LitElement {
   declare error: string | undefined;
 
   private opened: Ledger | undefined;
+  private openedKey = '';
   private channel: BroadcastChannel | undefined;
   private subscribed: Ledger | undefined;
   private refreshing: Promise<void> | undefined;
@@ -126,11 +127,14 @@ export class TierSavings extends LitElement {
     this.unsubscribe();
     let source = this.ledger;
     if (!source && this.ledgerName) {
-      if (this.opened?.name !== this.ledgerName) {
+      const key = `${this.ledgerName}|${this.now ?? ''}`;
+      if (!this.opened || this.openedKey !== key) {
         this.opened?.close();
+        this.opened = undefined;
         const pinned = this.now ? Date.parse(this.now) : Number.NaN;
+        let ledger: Ledger;
         try {
-          this.opened = await Ledger.open(
+          ledger = await Ledger.open(
             this.ledgerName || DEFAULT_LEDGER_NAME,
             Number.isNaN(pinned) ? {} : { now: () => pinned },
           );
@@ -138,10 +142,16 @@ export class TierSavings extends LitElement {
           this.error = toTierError(error).message;
           return;
         }
+        if (!this.isConnected || key !== `${this.ledgerName}|${this.now ?? ''}`) {
+          ledger.close(); // detached or re-pointed while opening: a later call owns the source
+          return;
+        }
+        this.opened = ledger;
+        this.openedKey = key;
       }
       source = this.opened;
     }
-    if (!source) return;
+    if (!source || !this.isConnected) return;
     this.subscribed = source;
     source.addEventListener('change', this.onChange);
     if (typeof BroadcastChannel === 'function') {

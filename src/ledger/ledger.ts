@@ -5,7 +5,7 @@
  */
 import type { IDBPDatabase } from 'idb';
 import { parse } from '../config/parse.ts';
-import { TierError, toTierError } from '../errors.ts';
+import { QuotaExceededError, TierError, toTierError } from '../errors.ts';
 import { toCsv, toJsonExport, parseJsonExport } from './export.ts';
 import { FREE_ON_DEVICE, OnDeviceCostSchema, PRICES, type OnDeviceCost, type PriceTable } from './prices.ts';
 import {
@@ -116,9 +116,24 @@ export class Ledger extends EventTarget {
     const valid = parse(LedgerEntrySchema, entry, 'ledger entry');
     const record = toRecord(valid, { prices: this.prices, onDevice: this.onDevice }, this.now());
     const db = await this.database();
-    const id = (await db.add('requests', record)) as number;
+    let id: number;
+    try {
+      id = (await db.add('requests', record)) as number;
+    } catch (error) {
+      if (error instanceof DOMException && error.name === 'QuotaExceededError') {
+        throw new QuotaExceededError(
+          'The browser has no storage left for the ledger. Export it (ledger.export) and clear it, or open it with a lower rollUp.maxRecords.',
+          { cause: error },
+        );
+      }
+      throw toTierError(error);
+    }
     const stored = { ...record, id };
-    await this.rollUpIfNeeded(db);
+    try {
+      await this.rollUpIfNeeded(db);
+    } catch {
+      // The record is safely stored; a roll-up that failed (e.g. storage pressure) is retried on the next record.
+    }
     this.announce({ kind: 'record', record: stored });
     return stored;
   }
