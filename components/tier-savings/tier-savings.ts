@@ -27,11 +27,11 @@ const TIERS: Tier[] = ['local', 'mid', 'frontier'];
  * @summary What routing saved: money vs all-frontier (today, 7 and 30 days), the share of requests per
  * tier, latency p50/p95 per tier and a daily series, drawn as accessible SVG with a data-table fallback.
  *
- * Reads from a {@link Ledger}: set the `ledger-name` attribute (the IndexedDB ledger to open), or the
+ * Reads from a Ledger: set the `ledger-name` attribute (the IndexedDB ledger to open), or the
  * `ledger` property, or give ready summaries in the `data` property. Redraws when the ledger records a
  * request (its `change` event, or a BroadcastChannel message from any other page or context).
  *
- * @event tier-savings-update - After new figures are drawn. `detail` is the {@link SavingsData}.
+ * @event tier-savings-update - After new figures are drawn. `detail` is the SavingsData.
  *
  * @csspart heading - The title.
  * @csspart cards - The list of "saved" figures; each item is part `card`.
