@@ -13,6 +13,7 @@
  * });
  * const month = await ledger.summary('30d');     // 'today' | '7d' | '30d' | {from, to} (YYYY-MM-DD)
  * month.savedUsd; month.tiers.local.share; month.tiers.mid.total?.p95; month.daily;
+ * const [today, week] = await ledger.summaries(['today', '7d']); // several ranges, one read
  * const csv = await ledger.export('csv');        // or 'json', re-importable with ledger.import(json)
  * ledger.addEventListener('change', ...);        // and BroadcastChannel(ledgerChannelName(name))
  * ```
