@@ -3,6 +3,7 @@
  * id is looked up in the catalog the engines module publishes.
  */
 import { z } from 'zod';
+import { CATALOG as ENGINE_CATALOG } from '../src/engines/catalog.ts';
 import type { ModelDescriptor } from '../src/engines/types.ts';
 import { NotConfiguredError } from '../src/errors.ts';
 import type { Settings } from './settings.ts';
@@ -17,8 +18,11 @@ export const ModelDescriptorSchema = z.object({
   libUrl: z.string().optional(),
 });
 
-/** Models offered in the options page (id, label, download size). */
-export const CATALOG: ModelDescriptor[] = [];
+/** Engines the offscreen document can host (extension/offscreen/engines.ts). */
+export const HOSTED_ENGINES: readonly ModelDescriptor['engine'][] = ['wasm'];
+
+/** Models offered in the options page (id, label, download size), from the engines' catalog. */
+export const CATALOG: ModelDescriptor[] = ENGINE_CATALOG.filter((m) => HOSTED_ENGINES.includes(m.engine));
 
 export function customModel(url: string): ModelDescriptor {
   const file = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? 'model.gguf');

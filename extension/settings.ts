@@ -5,6 +5,7 @@
  * validates first, so an invalid value leaves the stored settings as they were.
  */
 import { z } from 'zod';
+import { DEFAULT_GGUF_MODEL } from '../src/engines/catalog.ts';
 import { HttpUrlSchema, PrivacyPolicySchema, QualitySchema, parse } from '../src/config/index.ts';
 
 export const SETTINGS_VERSION = 2;
@@ -65,7 +66,7 @@ export const SettingsPatchSchema = z
   .partial();
 export type SettingsPatch = z.infer<typeof SettingsPatchSchema>;
 
-export const DEFAULT_MODEL_ID = 'Qwen2.5-0.5B-Instruct-q4_0-gguf';
+export const DEFAULT_MODEL_ID = DEFAULT_GGUF_MODEL.id;
 
 export function defaultSettings(): Settings {
   return {

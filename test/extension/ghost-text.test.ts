@@ -1,0 +1,202 @@
+/**
+ * The built extension in Chromium, end to end: the wasm engine on a generated tiny GGUF served on
+ * 127.0.0.1 (set through the options page), ghost text in real pages, the per-site switch, a
+ * service-worker kill mid-session, and rewrite from the context menu's handler into the side panel.
+ */
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ghostState,
+  launchExtension,
+  setOptions,
+  waitForGhost,
+  type LaunchedExtension,
+} from '../support/extension.ts';
+import { makeTinyLlamaGguf } from '../support/gguf.ts';
+import { startStaticServer, type StaticServer } from '../support/static-server.ts';
+
+const RECORDER = `<script>
+  window.inputs = [];
+  document.addEventListener('input', (e) => window.inputs.push(e.inputType));
+</script>`;
+
+const PAGE = `<!doctype html><html lang="en"><title>fields</title>
+<textarea id="t" aria-label="notes" style="width:400px;height:80px;font:16px monospace"></textarea>
+<div id="ce" contenteditable="true" aria-label="editor" style="width:400px;min-height:40px;font:16px monospace"></div>
+<input id="pw" type="password" aria-label="password">
+<div writingsuggestions="false"><textarea id="nows" aria-label="no suggestions"></textarea></div>
+${RECORDER}`;
+
+const DEBOUNCE = 120;
+/** What the generated model continues any text with. */
+const REPLY = ' world, from a tiny llama.';
+const quiet = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function typeIn(page: Page, selector: string, text: string): Promise<void> {
+  await page.click(selector);
+  await page.keyboard.type(text, { delay: 10 });
+}
+
+describe('ghost text with the wasm engine (built extension)', () => {
+  let ext: LaunchedExtension;
+  let site: StaticServer;
+  let other: StaticServer;
+
+  beforeAll(async () => {
+    site = await startStaticServer();
+    other = await startStaticServer();
+    site.set('/model.gguf', makeTinyLlamaGguf({ reply: REPLY }), 'application/octet-stream');
+    site.set('/fields.html', PAGE);
+    other.set('/fields.html', PAGE);
+    ext = await launchExtension({ webgpu: false });
+    const notice = await setOptions(ext, { modelUrl: `${site.url}/model.gguf`, debounceMs: DEBOUNCE });
+    expect(notice).toBe('Saved.');
+  });
+
+  afterAll(async () => {
+    await ext?.close();
+    await site?.close();
+    await other?.close();
+  });
+
+  const open = async (server: StaticServer = site): Promise<Page> => {
+    const page = await ext.context.newPage();
+    await page.goto(`${server.url}/fields.html`);
+    await page.waitForFunction(() => document.documentElement.dataset.tierAssist === 'connected');
+    return page;
+  };
+
+  it('shows a suggestion in a textarea; Tab inserts it and the page sees an input event', async () => {
+    const page = await open();
+    await typeIn(page, '#t', 'Hello');
+    const ghost = await waitForGhost(page, 60_000);
+    expect(ghost).toBe(REPLY);
+    await page.evaluate(() => ((window as unknown as { inputs: string[] }).inputs.length = 0));
+    await page.keyboard.press('Tab');
+    expect(await page.inputValue('#t')).toBe(`Hello${ghost}`);
+    expect(await page.evaluate(() => (window as unknown as { inputs: string[] }).inputs)).toContain(
+      'insertText',
+    );
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('t');
+    expect(site.hits.get('/model.gguf')).toBeGreaterThanOrEqual(1);
+    await page.close();
+  });
+
+  it('Esc dismisses the suggestion and Tab then moves focus as usual', async () => {
+    const page = await open();
+    await typeIn(page, '#t', 'Hello');
+    await waitForGhost(page);
+    await page.keyboard.press('Escape');
+    expect((await ghostState(page)).state).toBe('idle');
+    expect(await page.inputValue('#t')).toBe('Hello');
+    await page.close();
+  });
+
+  it('typing the suggested characters keeps the rest of it', async () => {
+    const page = await open();
+    await typeIn(page, '#t', 'Hello');
+    const ghost = await waitForGhost(page);
+    expect(ghost.length).toBeGreaterThan(1);
+    await page.keyboard.type(ghost[0]!);
+    const after = await ghostState(page);
+    expect(after.state).toBe('visible');
+    expect(after.text).toBe(ghost.slice(1));
+    await page.close();
+  });
+
+  it('works in a contenteditable without changing its DOM until accepted', async () => {
+    const page = await open();
+    await typeIn(page, '#ce', 'Hello');
+    const ghost = await waitForGhost(page);
+    expect(await page.innerHTML('#ce')).toBe('Hello');
+    await page.keyboard.press('Tab');
+    expect(await page.textContent('#ce')).toBe(`Hello${ghost}`);
+    await page.close();
+  });
+
+  it('gives nothing to password fields and writingsuggestions="false"', async () => {
+    const page = await open();
+    await typeIn(page, '#pw', 'Hello');
+    await quiet(DEBOUNCE * 4);
+    expect((await ghostState(page)).state).not.toBe('visible');
+    await typeIn(page, '#nows', 'Hello');
+    await quiet(DEBOUNCE * 4);
+    expect((await ghostState(page)).state).not.toBe('visible');
+    await page.close();
+  });
+
+  it('gives nothing on a site switched off in the popup', async () => {
+    const popup = await ext.openPage(`extension/popup/index.html?url=${encodeURIComponent(`${other.url}/`)}`);
+    await popup.waitForSelector('#site');
+    await popup.uncheck('#site');
+    await popup.waitForFunction(() => !(document.getElementById('site') as HTMLInputElement).checked);
+    await popup.close();
+    const page = await open(other);
+    await typeIn(page, '#t', 'Hello');
+    await quiet(DEBOUNCE * 4);
+    expect((await ghostState(page)).state).not.toBe('visible');
+    await page.close();
+    // The site that is still on keeps working.
+    const on = await open();
+    await typeIn(on, '#t', 'Hello');
+    await waitForGhost(on);
+    await on.close();
+  });
+
+  it('still suggests after the service worker is stopped through CDP', async () => {
+    const page = await open();
+    await typeIn(page, '#t', 'Hello');
+    await waitForGhost(page);
+    const before = await (await ext.serviceWorker()).evaluate(() => performance.timeOrigin);
+    await ext.stopServiceWorker();
+    await page.keyboard.type(' and', { delay: 10 });
+    await page.keyboard.press('Escape');
+    await page.keyboard.type(' more', { delay: 10 });
+    await waitForGhost(page);
+    const after = await (await ext.serviceWorker()).evaluate(() => performance.timeOrigin);
+    expect(after).not.toBe(before);
+    await page.close();
+  });
+
+  it('reloads the model lazily when the engine host was closed too', async () => {
+    const page = await open();
+    await typeIn(page, '#t', 'Hello');
+    await waitForGhost(page);
+    const worker = await ext.serviceWorker();
+    await worker.evaluate(() => chrome.offscreen.closeDocument());
+    await ext.stopServiceWorker();
+    await page.keyboard.press('Escape');
+    const started = Date.now();
+    await page.keyboard.type(' again', { delay: 10 });
+    await waitForGhost(page);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await page.close();
+  });
+
+  it('rewrite from the context menu handler shows a result in the side panel', async () => {
+    const panel = await ext.openPage('extension/sidepanel/index.html');
+    const worker = await ext.serviceWorker();
+    await worker.evaluate(() =>
+      (
+        globalThis as unknown as { tierAssist: { runMenu(kind: string, text: string): Promise<unknown> } }
+      ).tierAssist.runMenu('rewrite-clearer', 'pls send me the report asap thx'),
+    );
+    await panel.waitForSelector('#job[data-state="done"]', { timeout: 60_000 });
+    expect(await panel.getAttribute('#job', 'data-kind')).toBe('rewrite-clearer');
+    expect(await panel.textContent('#job .meta')).toContain('on this device');
+    expect(await panel.textContent('#result')).toBe(REPLY.trim());
+    await panel.close();
+  });
+
+  it('counts today\u2019s on-device requests in the popup', async () => {
+    const popup = await ext.openPage('extension/popup/index.html');
+    await popup.waitForSelector('#today');
+    expect(Number(await popup.textContent('#today [data-tier="local"]'))).toBeGreaterThan(0);
+    expect(await popup.textContent('#engine')).toContain('loaded');
+    await popup.close();
+  });
+
+  it('logged no manifest errors, console errors or CSP violations', () => {
+    expect(ext.problems).toEqual([]);
+  });
+});
