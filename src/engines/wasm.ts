@@ -13,7 +13,8 @@
  *   starts a fresh wllama instance.
  */
 import { Wllama, WllamaAbortError, WllamaError } from '@wllama/wllama';
-import defaultWasmUrl from '@wllama/wllama/esm/wasm/wllama.wasm?url';
+// `no-inline`: the components build is a library build, which would otherwise inline 10 MB as base64.
+import defaultWasmUrl from '@wllama/wllama/esm/wasm/wllama.wasm?url&no-inline';
 import {
   AbortError,
   EngineUnavailableError,

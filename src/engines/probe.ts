@@ -1,0 +1,327 @@
+/**
+ * Capability probe and engine choice. The probe only looks (WebGPU adapter and features, storage
+ * estimate, device memory, Prompt API availability); it never downloads anything. `chooseEngine`
+ * turns a report into a choice with the reason for it and for every option it rejected, so the UI
+ * can say why (e.g. "WebGPU: no adapter" or "needs 672 MB of storage, 300 MB free").
+ *
+ * Browser globals are read through a {@link ProbeEnvironment} so tests can inject any machine.
+ */
+import { CHROME_AI_MODEL, DEFAULT_GGUF_MODEL, webllmVariant, type WebLLMModel } from './catalog.ts';
+import type { EngineKind, ModelDescriptor } from './types.ts';
+
+export interface AdapterLike {
+  features: { has(name: string): boolean };
+  limits: { maxStorageBufferBindingSize: number; maxBufferSize?: number };
+  info?: { vendor?: string; architecture?: string; description?: string; isFallbackAdapter?: boolean };
+  isFallbackAdapter?: boolean;
+}
+
+export type PromptApiAvailability = 'unavailable' | 'downloadable' | 'downloading' | 'available';
+
+/** The globals the probe reads (defaults to the real ones). */
+export interface ProbeEnvironment {
+  gpu?: { requestAdapter(options?: { powerPreference?: string }): Promise<AdapterLike | null> } | undefined;
+  storage?:
+    | {
+        estimate(): Promise<{ quota?: number; usage?: number }>;
+        persist?(): Promise<boolean>;
+        persisted?(): Promise<boolean>;
+      }
+    | undefined;
+  /** `navigator.deviceMemory` in GB (Chrome rounds and caps it at 8). */
+  deviceMemory?: number | undefined;
+  hardwareConcurrency?: number | undefined;
+  languageModel?: { availability(options?: unknown): Promise<string> } | undefined;
+  /** WebAssembly with SIMD (llama.cpp's wasm build needs it). */
+  wasmSimd?: boolean;
+}
+
+export interface CapabilityReport {
+  webgpu: {
+    available: boolean;
+    shaderF16: boolean;
+    maxStorageBufferBindingSize: number;
+    maxBufferSize: number;
+    isFallbackAdapter: boolean;
+    vendor?: string;
+    architecture?: string;
+    /** Why WebGPU is not usable, when it is not. */
+    reason?: string;
+  };
+  storage: {
+    quotaBytes: number;
+    usageBytes: number;
+    availableBytes: number;
+    persisted: boolean;
+    known: boolean;
+  };
+  deviceMemoryGB: number | undefined;
+  cores: number;
+  promptApi: PromptApiAvailability | 'absent';
+  wasm: { available: boolean; reason?: string };
+}
+
+// Minimal module using one SIMD instruction (v128.const + drop): validates only with SIMD support.
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 10, 23, 1, 21, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 26, 11,
+]);
+
+function detectWasmSimd(): boolean {
+  try {
+    return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+/** The real browser environment (works in pages, workers and extension documents). */
+export function browserEnvironment(): ProbeEnvironment {
+  const nav = (globalThis.navigator ?? {}) as Navigator & {
+    gpu?: ProbeEnvironment['gpu'];
+    deviceMemory?: number;
+  };
+  const lm = (globalThis as { LanguageModel?: ProbeEnvironment['languageModel'] }).LanguageModel;
+  return {
+    gpu: nav.gpu,
+    storage: nav.storage,
+    deviceMemory: nav.deviceMemory,
+    hardwareConcurrency: nav.hardwareConcurrency,
+    languageModel: lm,
+    wasmSimd: detectWasmSimd(),
+  };
+}
+
+export interface ProbeOptions {
+  /** Ask the browser to keep our storage (navigator.storage.persist()); off by default. */
+  requestPersist?: boolean;
+}
+
+export async function probeCapabilities(
+  env: ProbeEnvironment = browserEnvironment(),
+  options: ProbeOptions = {},
+): Promise<CapabilityReport> {
+  const webgpu: CapabilityReport['webgpu'] = {
+    available: false,
+    shaderF16: false,
+    maxStorageBufferBindingSize: 0,
+    maxBufferSize: 0,
+    isFallbackAdapter: false,
+  };
+  if (!env.gpu) {
+    webgpu.reason = 'this browser has no WebGPU (navigator.gpu is missing)';
+  } else {
+    try {
+      const adapter = await env.gpu.requestAdapter({ powerPreference: 'high-performance' });
+      if (!adapter) {
+        webgpu.reason = 'no WebGPU adapter (GPU blocked, disabled, or hardware acceleration off)';
+      } else {
+        webgpu.available = true;
+        webgpu.shaderF16 = adapter.features.has('shader-f16');
+        webgpu.maxStorageBufferBindingSize = adapter.limits.maxStorageBufferBindingSize;
+        webgpu.maxBufferSize = adapter.limits.maxBufferSize ?? adapter.limits.maxStorageBufferBindingSize;
+        webgpu.isFallbackAdapter = adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter ?? false;
+        if (adapter.info?.vendor) webgpu.vendor = adapter.info.vendor;
+        if (adapter.info?.architecture) webgpu.architecture = adapter.info.architecture;
+      }
+    } catch (error) {
+      webgpu.reason = `requesting a WebGPU adapter failed (${error instanceof Error ? error.message : String(error)})`;
+    }
+  }
+
+  const storage: CapabilityReport['storage'] = {
+    quotaBytes: 0,
+    usageBytes: 0,
+    availableBytes: 0,
+    persisted: false,
+    known: false,
+  };
+  if (env.storage) {
+    try {
+      const estimate = await env.storage.estimate();
+      storage.quotaBytes = estimate.quota ?? 0;
+      storage.usageBytes = estimate.usage ?? 0;
+      storage.availableBytes = Math.max(0, storage.quotaBytes - storage.usageBytes);
+      storage.known = estimate.quota !== undefined;
+      if (options.requestPersist && env.storage.persist) storage.persisted = await env.storage.persist();
+      else if (env.storage.persisted) storage.persisted = await env.storage.persisted();
+    } catch {
+      storage.known = false;
+    }
+  }
+
+  let promptApi: CapabilityReport['promptApi'] = 'absent';
+  if (env.languageModel) {
+    try {
+      const a = await env.languageModel.availability();
+      promptApi =
+        a === 'available' || a === 'downloadable' || a === 'downloading' || a === 'unavailable'
+          ? a
+          : a === 'readily'
+            ? 'available'
+            : a === 'after-download'
+              ? 'downloadable'
+              : 'unavailable';
+    } catch {
+      promptApi = 'unavailable';
+    }
+  }
+
+  const simd = env.wasmSimd ?? detectWasmSimd();
+  return {
+    webgpu,
+    storage,
+    deviceMemoryGB: env.deviceMemory,
+    cores: env.hardwareConcurrency ?? 1,
+    promptApi,
+    wasm: simd
+      ? { available: true }
+      : { available: false, reason: 'this browser lacks WebAssembly SIMD, which llama.cpp needs' },
+  };
+}
+
+export interface RejectedOption {
+  engine: EngineKind;
+  modelId: string;
+  reason: string;
+}
+
+export interface EngineChoice {
+  engine: EngineKind | undefined;
+  model: ModelDescriptor | undefined;
+  /** Why this option (or why nothing could be chosen). */
+  reason: string;
+  rejected: RejectedOption[];
+  /** Bytes that would be downloaded (0 when cached or Chrome-managed). Known before any download. */
+  downloadBytes: number;
+}
+
+export interface ChooseOptions {
+  /** 1B by default; 3B when asked (falls back to 1B with a reason when it does not fit). */
+  size?: '1B' | '3B';
+  /** Use this engine if it is possible (its rejections are still reported). */
+  prefer?: EngineKind;
+  /** Models already in the cache: their download is free. */
+  cachedModelIds?: readonly string[];
+  /** Override the GGUF model (self-hosted URL). */
+  ggufModel?: ModelDescriptor;
+  /** Take Chrome's built-in model when it is available (default true). */
+  allowChromeAi?: boolean;
+  /** Fraction of free storage a model may take (default 0.9, leaves room for the site). */
+  storageHeadroom?: number;
+}
+
+const GB = 1024 ** 3;
+const MiB = 1024 * 1024;
+/** web-llm's small-buffer path needs at least this binding size. */
+const MIN_STORAGE_BUFFER_BINDING = 128 * MiB;
+
+function fmt(bytes: number): string {
+  return bytes >= GB ? `${(bytes / GB).toFixed(1)} GB` : `${Math.round(bytes / MiB)} MB`;
+}
+
+/** Pick the engine and model for a report; never downloads. */
+export function chooseEngine(report: CapabilityReport, options: ChooseOptions = {}): EngineChoice {
+  const rejected: RejectedOption[] = [];
+  const cached = new Set(options.cachedModelIds ?? []);
+  const headroom = options.storageHeadroom ?? 0.9;
+  const candidates: { model: ModelDescriptor; reason: string }[] = [];
+
+  const storageProblem = (model: ModelDescriptor): string | undefined => {
+    if (cached.has(model.id) || model.sizeBytes === 0) return undefined;
+    if (!report.storage.known) return undefined;
+    const free = report.storage.availableBytes * headroom;
+    if (model.sizeBytes > free)
+      return `needs ${fmt(model.sizeBytes)} of storage, only ${fmt(report.storage.availableBytes)} free`;
+    return undefined;
+  };
+  const memoryProblem = (model: ModelDescriptor, what: string): string | undefined => {
+    const gb = report.deviceMemoryGB;
+    // deviceMemory is capped at 8 GB and rounded down: only reject when it clearly cannot fit.
+    if (gb !== undefined && gb > 0 && gb < 8 && model.memoryBytes > gb * GB * 0.5)
+      return `needs ~${fmt(model.memoryBytes)} of ${what}, the device reports ${gb} GB of RAM`;
+    return undefined;
+  };
+
+  // 1. Chrome's built-in model: zero download when already available.
+  if (options.allowChromeAi === false) {
+    rejected.push({ engine: 'chrome-ai', modelId: CHROME_AI_MODEL.id, reason: 'turned off in the settings' });
+  } else if (report.promptApi === 'available') {
+    candidates.push({
+      model: CHROME_AI_MODEL,
+      reason: "Chrome's built-in model is ready: nothing to download",
+    });
+  } else {
+    const why: Record<string, string> = {
+      absent: 'the Prompt API (LanguageModel) is not in this browser',
+      unavailable: "Chrome's built-in model is not supported on this device",
+      downloadable: "Chrome's built-in model is not downloaded yet (Chrome would download several GB)",
+      downloading: "Chrome's built-in model is still downloading",
+    };
+    rejected.push({
+      engine: 'chrome-ai',
+      modelId: CHROME_AI_MODEL.id,
+      reason: why[report.promptApi] ?? 'unavailable',
+    });
+  }
+
+  // 2. WebLLM on WebGPU: q4f16_1 with shader-f16, else q4f32_1; 3B only when asked.
+  const sizes: ('1B' | '3B')[] = options.size === '3B' ? ['3B', '1B'] : ['1B'];
+  const gpu = report.webgpu;
+  for (const size of sizes) {
+    const model: WebLLMModel = webllmVariant(size, gpu.shaderF16);
+    let problem: string | undefined;
+    if (!gpu.available) problem = `WebGPU unavailable: ${gpu.reason ?? 'no adapter'}`;
+    else if (gpu.maxStorageBufferBindingSize < MIN_STORAGE_BUFFER_BINDING)
+      problem = `the GPU's storage buffers are too small (${fmt(gpu.maxStorageBufferBindingSize)} < ${fmt(MIN_STORAGE_BUFFER_BINDING)})`;
+    else problem = memoryProblem(model, 'GPU memory') ?? storageProblem(model);
+    if (problem) {
+      rejected.push({ engine: 'webllm', modelId: model.id, reason: problem });
+      continue;
+    }
+    const notes = [
+      gpu.shaderF16 ? 'the adapter has shader-f16, so q4f16_1' : 'the adapter has no shader-f16, so q4f32_1',
+    ];
+    if (gpu.isFallbackAdapter) notes.push('software adapter: expect slow decoding');
+    candidates.push({ model, reason: `WebGPU is available (${notes.join('; ')})` });
+    break;
+  }
+
+  // 3. WebAssembly (llama.cpp) on the CPU.
+  const gguf = options.ggufModel ?? DEFAULT_GGUF_MODEL;
+  const wasmProblem = report.wasm.available
+    ? (memoryProblem(gguf, 'RAM') ?? storageProblem(gguf))
+    : (report.wasm.reason ?? 'WebAssembly unavailable');
+  if (wasmProblem) rejected.push({ engine: 'wasm', modelId: gguf.id, reason: wasmProblem });
+  else candidates.push({ model: gguf, reason: 'runs on the CPU with WebAssembly (no WebGPU needed)' });
+
+  let pick = candidates[0];
+  if (options.prefer) {
+    const preferred = candidates.find((c) => c.model.engine === options.prefer);
+    if (preferred) pick = preferred;
+  }
+  if (!pick) {
+    return {
+      engine: undefined,
+      model: undefined,
+      reason: `No on-device engine fits this browser: ${rejected.map((r) => `${r.engine}: ${r.reason}`).join('; ')}. Requests go to the remote tiers.`,
+      rejected,
+      downloadBytes: 0,
+    };
+  }
+  for (const c of candidates) {
+    if (c !== pick)
+      rejected.push({
+        engine: c.model.engine,
+        modelId: c.model.id,
+        reason: `possible, but ${pick.model.label} is preferred`,
+      });
+  }
+  return {
+    engine: pick.model.engine,
+    model: pick.model,
+    reason: pick.reason,
+    rejected,
+    downloadBytes: cached.has(pick.model.id) ? 0 : pick.model.sizeBytes,
+  };
+}
