@@ -97,7 +97,10 @@ describe('<tier-savings>', () => {
     expect(tables).toHaveLength(3);
     expect(tables[2]!.querySelectorAll('tbody tr')).toHaveLength(30);
     const saved30 = root.querySelectorAll('[part~="card"] .value')[2]!.textContent;
-    expect(tables[0]!.querySelectorAll('tbody tr')[2]!.lastElementChild!.textContent).toBe(saved30);
+    const monthRow = tables[0]!.querySelectorAll('tbody tr')[2]!;
+    expect(monthRow.children[4]!.textContent).toBe(saved30);
+    expect(Number(monthRow.children[5]!.textContent)).toBe(el.data!.month.escalations);
+    expect(el.data!.month.escalations).toBe(el.data!.month.tiers.frontier.requests); // the demo escalates every frontier answer
     const results = await axe.run(el);
     expect(
       results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),

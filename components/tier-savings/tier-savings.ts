@@ -214,6 +214,7 @@ export class TierSavings extends LitElement {
             <th scope="col">Paid</th>
             <th scope="col">All-frontier</th>
             <th scope="col">Saved</th>
+            <th scope="col">Escalated</th>
           </tr>
         </thead>
         <tbody>
@@ -231,6 +232,7 @@ export class TierSavings extends LitElement {
                 <td>${formatUsd(s.costUsd)}</td>
                 <td>${formatUsd(s.frontierCostUsd)}</td>
                 <td>${formatUsd(s.savedUsd)}</td>
+                <td>${s.escalations}</td>
               </tr>`,
           )}
         </tbody>

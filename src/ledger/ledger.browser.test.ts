@@ -52,6 +52,7 @@ describe('Ledger (real IndexedDB)', () => {
     expect(week.frontierNanos).toBe(13_920_000);
     expect(week.tiers.local.share).toBe(0.5);
     expect((await again.summary('today')).requests).toBe(1);
+    expect(await again.summaries(['today', '7d'])).toEqual([await again.summary('today'), week]);
   });
 
   it('rejects a malformed entry with ConfigError and stores nothing', async () => {
