@@ -74,7 +74,7 @@ describe('what-if calculator', () => {
     expect(r.examples.length).toBe(5);
   });
 
-  it('the fixture spans all three tiers, and pinned tasks stay on-device', () => {
+  it('prices the pinned on-device rows exactly (autocomplete, sentence rewrite)', () => {
     // autocomplete and a sentence rewrite are on-device by policy, whatever the weights
     expect(byHand[4]!.tier).toBe('local');
     expect(byHand[5]!.tier).toBe('local');
