@@ -109,9 +109,12 @@ const rbAcc = (q: number, margin: number): number =>
       s + (it.rb?.correct[tierForScores(scoresCal[j] as { local: number; mid: number }, q, margin)] ?? 0),
     0,
   ) / rbCal.length;
+// The slice is small (~440 prompts): require the floor plus one standard error of the slice's accuracy,
+// so that the knob still holds the floor on unseen prompts more often than not.
+const FLOOR = 0.95 * frontierAcc + Math.sqrt((frontierAcc * (1 - frontierAcc)) / rbCal.length);
 let defaultQuality = 0.95;
 for (let q = 0.3; q <= 0.951; q += 0.01) {
-  if (rbAcc(q, 0) >= 0.95 * frontierAcc) {
+  if (rbAcc(q, 0) >= FLOOR) {
     defaultQuality = round(q, 2);
     break;
   }
@@ -160,7 +163,17 @@ const rbCost = (q: number, margin: number): number =>
       s + (it.rb?.cost[tierForScores(scoresCal[j] as { local: number; mid: number }, q, margin)] ?? 0),
     0,
   );
-// Joint fit of (knob, margin): among pairs that keep the RouterBench slice at the 95% floor, the one that
+// Prompts only the frontier solves must rarely start on-device (target <= 5% on test; keep 2.5% on train).
+const MAX_COMPLEX_LOCAL = 0.025;
+const rbComplex = rbCal
+  .map((it, j) => ({ it, j }))
+  .filter(({ it }) => it.rb && !it.rb.correct.local && !it.rb.correct.mid && it.rb.correct.frontier);
+const rbComplexLocal = (q: number, margin: number): number =>
+  rbComplex.filter(
+    ({ j }) => tierForScores(scoresCal[j] as { local: number; mid: number }, q, margin) === 'local',
+  ).length / Math.max(1, rbComplex.length);
+// Joint fit of (knob, margin): among pairs that keep the RouterBench slice at the 95% floor (and few
+// frontier-only prompts on-device), the one that
 // best matches the product slice's tiers; ties go to the cheaper RouterBench cost.
 let localMargin = 0;
 let bestProd = -1;
@@ -170,7 +183,7 @@ for (let qi = Math.round(q0 * 100); qi <= 97; qi++) {
   const q = qi / 100;
   for (let mi = 0; mi <= 30; mi++) {
     const m = mi / 100;
-    if (rbAcc(q, m) < 0.95 * frontierAcc) continue;
+    if (rbAcc(q, m) < FLOOR || rbComplexLocal(q, m) > MAX_COMPLEX_LOCAL) continue;
     const ok = prodCal.filter(
       (it, j) => tierForScores(prodScores[j] as { local: number; mid: number }, q, m) === prodTier(it),
     ).length;

@@ -49,6 +49,9 @@ export const DENSE_NAMES = [
   'wpSentences',
   'wpMoneyPercent',
   'wpRatioWords',
+  'hasMaterial',
+  'logInstructionChars',
+  'logMaterialChars',
 ] as const;
 
 export type DenseName = (typeof DENSE_NAMES)[number];
@@ -381,6 +384,10 @@ export function normalizeText(text: string): string {
   return t;
 }
 
+/** An instruction line (<= 300 chars) followed by material of 150+ chars after a colon-newline or blank line. */
+const INSTRUCTION_SPLIT = /^([^\n]{3,300}?(?::[ \t]*\n|\n[ \t]*\n|:\s+(?='|\n)))[\s\S]{150,}$/;
+const INSTRUCTION_CHARS = 300;
+
 const isAlnum = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
 const isSpace = (c: number): boolean =>
   c === 32 || (c >= 9 && c <= 13) || c === 160 || c === 0x2028 || c === 0x2029;
@@ -406,6 +413,7 @@ const K_SYMBOL = 4;
 let HASHES = new Uint32Array(1024);
 let BITS = new Uint16Array(1024);
 let KINDS = new Uint8Array(1024);
+let STARTS = new Int32Array(1024);
 let IDX = new Int32Array(4096);
 let VAL = new Float32Array(4096);
 
@@ -420,6 +428,7 @@ function tokenize(lower: string): number {
     HASHES = new Uint32Array(len);
     BITS = new Uint16Array(len);
     KINDS = new Uint8Array(len);
+    STARTS = new Int32Array(len);
   }
   let n = 0;
   let i = 0;
@@ -455,6 +464,7 @@ function tokenize(lower: string): number {
       BITS[n] = 0;
     }
     HASHES[n] = h;
+    STARTS[n] = start;
     n++;
   }
   return n;
@@ -470,7 +480,13 @@ export function extractFeatures(rawText: string, turn = 1): Features {
   const tail = lower.length > TAIL_CHARS ? lower.slice(lower.length - TAIL_CHARS) : lower;
   const cap = Math.min(n, MAX_WORDS);
   const tailStart = Math.max(0, n - TAIL_WORDS);
-  const size = 2 * cap + (n - tailStart) + Math.max(0, tail.length - 3);
+  // The ask vs the material: "Summarize this:\n\n<long email>" is as easy as its first line says, so the
+  // instruction's words get their own namespace and the material's length its own feature.
+  const split = INSTRUCTION_SPLIT.exec(lower);
+  const instrEnd = split ? (split[1] as string).length : Math.min(lower.length, INSTRUCTION_CHARS);
+  let nInstr = 0;
+  while (nInstr < n && (STARTS[nInstr] as number) < instrEnd) nInstr++;
+  const size = 2 * cap + (n - tailStart) + Math.max(0, tail.length - 3) + nInstr;
   if (IDX.length < size) {
     IDX = new Int32Array(size);
     VAL = new Float32Array(size);
@@ -493,6 +509,12 @@ export function extractFeatures(rawText: string, turn = 1): Features {
       idx[m] = (hb ^ (hb >>> 15)) & mask;
       val[m++] = wScale;
     }
+  }
+  const iScale = 1 / Math.sqrt(nInstr + 1);
+  for (let i = 0; i < nInstr; i++) {
+    const h = Math.imul((hashes[i] as number) ^ 0x165667b1, 0x27d4eb2f) >>> 0;
+    idx[m] = (h ^ (h >>> 15)) & mask;
+    val[m++] = iScale;
   }
   const tScale = 1 / Math.sqrt(n - tailStart + 1);
   for (let i = tailStart; i < n; i++) {
@@ -600,6 +622,9 @@ export function extractFeatures(rawText: string, turn = 1): Features {
   set('logTurn', Math.log(Math.max(1, turn)));
   set('longRequest', len > 1500 ? 1 : 0);
   set('askBigger', ASK_BIGGER.test(text) ? 1 : 0);
+  set('hasMaterial', split ? 1 : 0);
+  set('logInstructionChars', l1(instrEnd));
+  set('logMaterialChars', split ? l1(len - instrEnd) : 0);
   // Maths word problems (GSM8K-like): length and the number of quantities matter there, not elsewhere.
   const wp = mcOptions === 0 && numbers >= 2 && codeMarkers < 3 && len < 1500 ? 1 : 0;
   if (wp) {
