@@ -7,7 +7,7 @@
 import { crx, type ManifestV3Export } from '@crxjs/vite-plugin';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { defineConfig, type UserConfig } from 'vite';
+import { defineConfig, type Plugin, type UserConfig } from 'vite';
 
 const root = import.meta.dirname;
 const manifest = JSON.parse(readFileSync(resolve(root, 'manifest.json'), 'utf8')) as ManifestV3Export;
@@ -19,16 +19,46 @@ const componentEntries: Record<string, string> = Object.fromEntries(
     .filter(([, file]) => existsSync(file)),
 );
 
+/**
+ * <tier-assist>'s first load validates attributes with zod/mini. Give that import graph its own copy
+ * of zod's modules (a `?first-load` query makes them distinct modules), so the lazily loaded code's
+ * classic zod does not drag its shared core into the first load (keeps it under the 25 KB gz budget).
+ */
+function firstLoadZodMini(): Plugin {
+  const mark = '?first-load';
+  const firstLoadDirs = [resolve(root, 'components/tier-assist'), resolve(root, 'components/shared')];
+  return {
+    name: 'tier-first-load-zod-mini',
+    enforce: 'pre',
+    async resolveId(source, importer, options) {
+      if (!importer) return null;
+      const fromFirstLoad =
+        (source === 'zod/mini' && firstLoadDirs.some((dir) => importer.startsWith(dir))) ||
+        (importer.endsWith(mark) && importer.includes('/node_modules/zod/'));
+      if (!fromFirstLoad) return null;
+      const resolved = await this.resolve(source, importer.replace(mark, ''), { ...options, skipSelf: true });
+      if (!resolved || resolved.external || !resolved.id.includes('/node_modules/zod/')) return resolved;
+      return { ...resolved, id: resolved.id + mark };
+    },
+    load(id) {
+      return id.endsWith(mark) ? readFileSync(id.slice(0, -mark.length), 'utf8') : null;
+    },
+  };
+}
+
 function components(): UserConfig {
   return {
     publicDir: false,
+    plugins: [firstLoadZodMini()],
     build: {
       outDir: 'dist/components',
       emptyOutDir: true,
       target: 'es2022',
       sourcemap: true,
       lib: { entry: componentEntries, formats: ['es'] },
-      rollupOptions: { output: { entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' } },
+      rollupOptions: {
+        output: { entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js', minify: true },
+      },
     },
   };
 }

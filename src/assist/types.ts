@@ -1,5 +1,5 @@
 import type { PrivacyPolicy, RemoteTier, Tier } from '../config/schemas.ts';
-import type { ChatMessage, LocalEngine } from '../engines/types.ts';
+import type { ChatMessage, EngineKind, LoadOptions, LocalEngine, ModelDescriptor } from '../engines/types.ts';
 import type { PiiKind } from '../privacy/index.ts';
 import type { RemoteChatRequest, RemoteResult, TextStream } from '../remote/index.ts';
 import type { Decision, RouteContext } from '../router/types.ts';
@@ -129,3 +129,23 @@ export type AssistEvent =
   | (Timed & { type: 'fallback'; from: Tier; to: Tier; note: string; error: TierError })
   | (Timed & { type: 'done'; answer: AssistAnswer })
   | (Timed & { type: 'error'; error: TierError });
+
+/** What the capability probe says about running a model on this device (shown before any download). */
+export interface LocalModelProbe {
+  /** The device can run `model`. */
+  ok: boolean;
+  /** One human sentence: which engine and model and why, or why none can run. */
+  verdict: string;
+  model?: ModelDescriptor;
+  engine?: EngineKind;
+  /** Each option that was ruled out, with its reason. */
+  rejected: string[];
+  /** The weights are already cached here (no download needed). */
+  cached: boolean;
+}
+
+/** Probes the device and loads the on-device engine (src/assist/local-provider.ts wraps src/engines). */
+export interface LocalEngineProvider {
+  probe(options?: { model?: string | undefined; signal?: AbortSignal }): Promise<LocalModelProbe>;
+  load(probe: LocalModelProbe, options?: LoadOptions): Promise<LocalEngine>;
+}
