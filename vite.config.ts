@@ -63,6 +63,28 @@ function components(): UserConfig {
   };
 }
 
+/**
+ * `--mode bundle`: <tier-assist> as ONE self-contained module (dist/components/tier-assist.bundle.js,
+ * dynamic imports inlined) for sites that copy a single file and use one script tag. Heavier up front
+ * than the split build; the split build is what `npm run size` measures.
+ */
+function componentBundle(): UserConfig {
+  return {
+    publicDir: false,
+    build: {
+      outDir: 'dist/components',
+      emptyOutDir: false,
+      target: 'es2022',
+      sourcemap: false,
+      lib: {
+        entry: { 'tier-assist.bundle': resolve(root, 'components/tier-assist/tier-assist.ts') },
+        formats: ['es'],
+      },
+      rollupOptions: { output: { entryFileNames: '[name].js', inlineDynamicImports: true, minify: true } },
+    },
+  };
+}
+
 function extension(): UserConfig {
   return {
     publicDir: false,
@@ -99,5 +121,6 @@ function server(): UserConfig {
 export default defineConfig(({ mode }) => {
   if (mode === 'extension') return extension();
   if (mode === 'server') return server();
+  if (mode === 'bundle') return componentBundle();
   return components();
 });

@@ -108,12 +108,12 @@ export class TierAssist extends LitElement {
     heading: { type: String },
     conversationKey: { type: String, attribute: 'conversation-key' },
     allowRemoteImages: { type: Boolean, attribute: 'allow-remote-images' },
-    turns: { state: true },
-    busy: { state: true },
-    streaming: { state: true },
-    errors: { state: true },
-    status: { state: true },
-    renderer: { state: true },
+    turns: { state: true, attribute: false },
+    busy: { state: true, attribute: false },
+    streaming: { state: true, attribute: false },
+    errors: { state: true, attribute: false },
+    status: { state: true, attribute: false },
+    renderer: { state: true, attribute: false },
   };
 
   /** Gateway base URL (absolute, or a path on this origin). Without it, everything stays on the device. */
