@@ -1,6 +1,7 @@
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
 import { CHROMIUM_ARGS, WEBGPU_ARGS, chromiumPath } from './test/support/chromium.ts';
+import { ggufServerCommands } from './test/support/gguf-server.ts';
 
 const browserProject = process.env.VITEST_BROWSER === '0' ? [] : ['browser'];
 
@@ -53,6 +54,7 @@ export default defineConfig({
             enabled: true,
             headless: true,
             screenshotFailures: false,
+            commands: { ...ggufServerCommands },
             provider: playwright({
               launchOptions: {
                 executablePath: chromiumPath(),

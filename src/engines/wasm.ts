@@ -144,15 +144,22 @@ export class WasmEngine implements LocalEngine {
       throw new InvalidInputError(`The model "${model.id}" has no URL. Give a GGUF URL to the wasm engine.`);
     }
     onProgress?.({ phase: 'probe', loadedBytes: 0, totalBytes: model.sizeBytes, fromCache: false });
+    let fromCache = false;
     const blob = this.options.source
-      ? await this.options.source.open(model, options)
+      ? await this.options.source.open(model, {
+          ...(signal ? { signal } : {}),
+          onProgress: (p) => {
+            fromCache = p.fromCache;
+            onProgress?.(p);
+          },
+        })
       : await fetchModelBlob(model.url, {
           signal,
           expectedBytes: model.sizeBytes,
           onProgress: (p) => onProgress?.({ phase: 'download', ...p, fromCache: false }),
         });
     throwIfAborted(signal);
-    onProgress?.({ phase: 'compile', loadedBytes: blob.size, totalBytes: blob.size, fromCache: false });
+    onProgress?.({ phase: 'compile', loadedBytes: blob.size, totalBytes: blob.size, fromCache });
     if (blob.size < 8 || !(await isGguf(blob))) {
       throw new ModelCorruptError(
         `"${model.id}" is not a GGUF model file (bad header). Check the model URL, or delete it from the model cache and download it again.`,
@@ -197,7 +204,7 @@ export class WasmEngine implements LocalEngine {
     }
     this.wllama = wllama;
     this.model = model;
-    onProgress?.({ phase: 'ready', loadedBytes: blob.size, totalBytes: blob.size, fromCache: false });
+    onProgress?.({ phase: 'ready', loadedBytes: blob.size, totalBytes: blob.size, fromCache });
   }
 
   async unload(): Promise<void> {
