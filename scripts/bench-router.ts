@@ -10,7 +10,6 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
-import { build } from 'vite';
 import { route, scoreRequest, verifyAnswer } from '../src/router/index.ts';
 import { percentile } from '../src/router/metrics.ts';
 
@@ -65,6 +64,8 @@ const score = time((p) => scoreRequest(p), n);
 const verify = time((p) => verifyAnswer({ text: p, finishReason: 'stop', prompt: p }), Math.min(n, 5000));
 
 async function bundleSize(externalWeights: boolean): Promise<{ raw: number; gz: number }> {
+  // Imported only now: loading vite starts native worker threads that disturb the latency rounds.
+  const { build } = await import('vite');
   const out = mkdtempSync(join(tmpdir(), 'router-bench-'));
   try {
     await build({
