@@ -6,6 +6,7 @@
  * Unknown or malformed messages are rejected loudly; errors travel as `{name, code, message, data}`
  * and are rebuilt into their classes on the other side.
  */
+import './csp.ts';
 import type { z } from 'zod';
 import { deserializeError, InvalidInputError, serializeError, type SerializedError } from '../src/errors.ts';
 

@@ -62,6 +62,8 @@ export interface EngineStatus {
   error: string | undefined;
   /** Whether WebGPU is available in this browser (the popup shows it). */
   webgpu: boolean;
+  /** CSP violations and uncaught errors seen in the engine host (should stay empty). */
+  problems: string[];
 }
 
 export interface JobResult {
@@ -75,6 +77,8 @@ export interface JobResult {
   model: string;
   ms: number;
   error?: { code: string; message: string };
+  /** Personal data was replaced by placeholders before the text went to the gateway. */
+  redacted?: boolean;
   /** Structured triage when kind = 'triage'. */
   triage?: Record<string, unknown>;
 }

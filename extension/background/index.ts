@@ -7,6 +7,7 @@
  * `main(deps)` is exported so tests can start it against stand-ins.
  */
 import type { RemoteTier } from '../../src/config/index.ts';
+import { redactPii } from '../../src/privacy/index.ts';
 import { route } from '../../src/router/index.ts';
 import type { Decision, RouteContext } from '../../src/router/types.ts';
 import { AbortError, InvalidInputError } from '../../src/errors.ts';
@@ -33,7 +34,7 @@ export interface BackgroundDeps {
   offscreen: OffscreenClient;
   now: () => number;
   decide: (text: string, context: RouteContext) => Decision;
-  hasPii: (text: string) => boolean;
+  redact: JobDeps['redact'];
   stats: Stats;
 }
 
@@ -59,7 +60,7 @@ export function main(deps: BackgroundDeps): {
   const jobDeps: JobDeps = {
     settings: () => loadSettings(),
     decide: deps.decide,
-    hasPii: deps.hasPii,
+    redact: deps.redact,
     local: async (id, messages) => {
       const settings = await loadSettings();
       const out = await deps.offscreen.request('engine.chat', {
@@ -134,6 +135,7 @@ export function main(deps: BackgroundDeps): {
           progress: 0,
           error: undefined,
           webgpu: 'gpu' in navigator,
+          problems: [],
         };
       return deps.offscreen.request('engine.status', {});
     },
@@ -206,7 +208,10 @@ const app = main({
   offscreen: offscreenClient(),
   now: () => Date.now(),
   decide: (text, context) => route(text, context),
-  hasPii: () => false,
+  redact: (text) => {
+    const redaction = redactPii(text);
+    return { text: redaction.text, found: redaction.spans.length > 0, restore: redaction.restore };
+  },
   stats: ledgerStats(),
 });
 wire(app.runMenu);

@@ -45,8 +45,8 @@ export interface JobDeps {
   settings: () => Promise<Settings>;
   /** The router (src/router `route`), or a local-only stand-in where none is built in. */
   decide: (text: string, context: RouteContext) => Decision;
-  /** Personal data in the text (src/privacy `detectPii`); empty when no detector is built in. */
-  hasPii: (text: string) => boolean;
+  /** Replaces personal data with placeholders (src/privacy `redactPii`); `restore` puts it back. */
+  redact: (text: string) => { text: string; found: boolean; restore: (answer: string) => string };
   local: (id: string, messages: ChatMessage[]) => Promise<{ text: string; model: string }>;
   escalate: (settings: Settings, decision: Decision, messages: ChatMessage[]) => Promise<Escalated>;
   publish: (job: JobResult) => Promise<void>;
@@ -76,7 +76,8 @@ export async function runJob(deps: JobDeps, id: string, kind: JobKind, input: st
   const started = deps.now();
   const settings = await deps.settings();
   const privacy: PrivacyPolicy = settings.privacy;
-  const piiFound = deps.hasPii(input);
+  const redaction = deps.redact(input);
+  const piiFound = redaction.found;
   const decision = deps.decide(input, {
     task: taskOf(kind),
     quality: settings.quality,
@@ -114,8 +115,14 @@ export async function runJob(deps: JobDeps, id: string, kind: JobKind, input: st
         reason: decision.reason,
       });
     } else {
-      const out = await deps.escalate(settings, decision, messages);
-      done = { ...base, state: 'done', text: out.text.trim(), model: out.model };
+      // Leaving the device: with the "redact" policy, personal data is replaced before sending and
+      // put back into the answer here ("local-only" with personal data never gets this far: the
+      // router keeps it on the device).
+      const redacted = privacy === 'redact' && piiFound;
+      const outgoing = redacted ? jobMessages(kind, redaction.text) : messages;
+      const out = await deps.escalate(settings, decision, outgoing);
+      const text = redacted ? redaction.restore(out.text) : out.text;
+      done = { ...base, state: 'done', text: text.trim(), model: out.model, redacted };
       await deps.record({
         surface: 'extension',
         task: taskOf(kind),
@@ -125,7 +132,7 @@ export async function runJob(deps: JobDeps, id: string, kind: JobKind, input: st
         outputTokens: out.outputTokens,
         totalMs: deps.now() - started,
         reason: decision.reason,
-        costUsd: out.costUsd,
+        ...(out.costUsd === undefined ? {} : { costUsd: out.costUsd }),
       });
     }
     if (kind === 'triage') {

@@ -37,6 +37,8 @@ export class EngineHost {
   readonly #controllers = new Map<string, AbortController>();
   /** Ids cancelled before their turn came (their request is skipped). */
   readonly #cancelled = new Set<string>();
+  /** CSP violations and uncaught errors in the host document (reported through status()). */
+  readonly problems: string[] = [];
 
   constructor(create: EngineFactory, options: { webgpu: boolean }) {
     this.#create = create;
@@ -53,6 +55,7 @@ export class EngineHost {
       progress: this.#progress,
       error: this.#error,
       webgpu: this.#webgpu,
+      problems: [...this.problems],
     };
   }
 

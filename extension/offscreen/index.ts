@@ -19,6 +19,17 @@ export interface OffscreenDeps {
 
 export function main(deps: OffscreenDeps): { host: EngineHost; stop: () => void } {
   const host = new EngineHost(deps.createEngine, { webgpu: deps.webgpu });
+  // Nobody watches this hidden document's console: keep what would be an error there.
+  const report = (text: string) => {
+    if (host.problems.length < 50) host.problems.push(text);
+  };
+  globalThis.document?.addEventListener('securitypolicyviolation', (event) =>
+    report(`CSP: ${event.violatedDirective} blocked ${event.blockedURI}`),
+  );
+  globalThis.addEventListener?.('error', (event) => report(`error: ${(event as ErrorEvent).message}`));
+  globalThis.addEventListener?.('unhandledrejection', (event) =>
+    report(`unhandled rejection: ${String((event as PromiseRejectionEvent).reason)}`),
+  );
   const handlers: OffscreenHandlers = {
     'engine.complete': async (p) =>
       host.complete({ ...p, ...(p.stop ? { stop: p.stop } : {}) } as Parameters<EngineHost['complete']>[0]),

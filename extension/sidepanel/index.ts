@@ -35,6 +35,7 @@ function draw(): void {
               <h2>${JOB_TITLES[job.kind]}</h2>
               <p class="meta">
                 Answered ${tierLabel(job)}${job.model ? html` (${job.model})` : ''}. ${job.reason}
+                ${job.redacted ? ' Personal data was replaced by placeholders before sending and restored here.' : ''}
               </p>
               ${job.state === 'running' ? html`<p>Working…</p>` : null}
               ${job.state === 'error' ? html`<p role="alert" data-code=${job.error?.code ?? ''}>${job.error?.message}</p>` : null}

@@ -196,7 +196,15 @@ describe('ghost text with the wasm engine (built extension)', () => {
     await popup.close();
   });
 
-  it('logged no manifest errors, console errors or CSP violations', () => {
+  it('logged no manifest errors, console errors or CSP violations', async () => {
     expect(ext.problems).toEqual([]);
+    // The offscreen engine host is not a page the harness can watch: it reports its own.
+    const popup = await ext.openPage('extension/popup/index.html');
+    const status = (await popup.evaluate(() =>
+      chrome.runtime.sendMessage({ tierAssist: 1, name: 'status', payload: {} }),
+    )) as { ok: boolean; result: { state: string; problems: string[] } };
+    expect(status.result.state).toBe('ready');
+    expect(status.result.problems).toEqual([]);
+    await popup.close();
   });
 });

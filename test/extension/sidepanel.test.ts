@@ -1,15 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchExtension, type LaunchedExtension } from '../support/extension.ts';
+import { launchExtension, setOptions, type LaunchedExtension } from '../support/extension.ts';
+import { startStaticServer, type StaticServer } from '../support/static-server.ts';
 
-describe('side panel without a model configured', () => {
+describe('side panel when the model cannot load', () => {
   let ext: LaunchedExtension;
+  let site: StaticServer;
 
   beforeAll(async () => {
+    site = await startStaticServer();
     ext = await launchExtension({ webgpu: false });
+    // A model URL that does not exist (404 on a local server).
+    expect(await setOptions(ext, { modelUrl: `${site.url}/missing.gguf` })).toBe('Saved.');
   });
 
   afterAll(async () => {
     await ext?.close();
+    await site?.close();
   });
 
   it('shows a menu job that cannot run with what to do next, and the router decision', async () => {
@@ -21,8 +27,8 @@ describe('side panel without a model configured', () => {
       ).tierAssist.runMenu('triage', 'My invoice is wrong and I was charged twice.'),
     );
     await panel.waitForSelector('#job[data-state="error"]');
-    expect(await panel.getAttribute('#job [role="alert"]', 'data-code')).toBe('not_configured');
-    expect(await panel.textContent('#job [role="alert"]')).toContain('options');
+    expect(await panel.getAttribute('#job [role="alert"]', 'data-code')).toBe('not_found');
+    expect(await panel.textContent('#job [role="alert"]')).toContain('Check the model URL');
     // No gateway configured: the router may only pick the device.
     expect(await panel.textContent('#job .meta')).toContain('on this device');
     await panel.close();

@@ -59,6 +59,14 @@ export async function launchExtension(
     });
   };
   context.on('page', watch);
+  // CSP violations do not always reach the console: turn each one into a console error the watcher sees.
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (event) => {
+      console.error(
+        `Content Security Policy violation: ${event.violatedDirective} blocked ${event.blockedURI}`,
+      );
+    });
+  });
   // Service worker and offscreen-document errors (uncaught exceptions, CSP reports) surface here.
   context.on('weberror', (webError) => {
     const stack = webError.error().stack ?? '';
