@@ -1,20 +1,211 @@
-import { Hono } from 'hono';
+/**
+ * The gateway as a runtime-neutral Hono app: Node serves it in cli.ts (which also wires the Node-only
+ * stores and usage log); tests call `app.request()`. Routes:
+ *   GET  /healthz              liveness JSON
+ *   GET  /metrics              Prometheus text (tier_assist_*)
+ *   GET  /v1/tiers             which tiers are configured (no keys, no URLs)
+ *   POST /v1/tokens            site backend mints a browser token (site secret as bearer)
+ *   GET  /v1/usage             per-day usage summary of the site (site secret as bearer)
+ *   POST /v1/chat/completions  OpenAI-compatible, names a tier; SSE or JSON
+ */
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import { InvalidInputError, NotFoundError } from '../errors.ts';
+import { PRICES } from '../ledger/prices.ts';
+import { createChatHandler, utcDay } from './chat.ts';
+import { isResolved, loadConfig, type GatewayConfig, type TierTable } from './config.ts';
+import { GatewayMetrics } from './metrics.ts';
+import { authenticate, cors, siteBySecret, type GatewayEnv } from './middleware/access.ts';
+import { bodyLimit } from './middleware/body-limit.ts';
+import { errorHandler } from './middleware/errors.ts';
+import { rateLimit } from './middleware/rate-limit.ts';
+import { createMemoryStore } from './stores/memory.ts';
+import type { GatewayStore } from './stores/types.ts';
+import { signToken } from './tokens.ts';
+import { createMemoryUsageLog, summarize, type UsageLog } from './usage.ts';
 
 export interface AppOptions {
   /** Version reported by /healthz. */
   version?: string;
+  /** Parsed config and resolved tiers (default: `loadConfig({}, {})`, i.e. nothing configured). */
+  config?: GatewayConfig;
+  tiers?: TierTable;
+  store?: GatewayStore;
+  usageLog?: UsageLog;
+  metrics?: GatewayMetrics;
+  /** fetch used to reach providers (tests may pass a wrapped one). */
+  fetch?: typeof fetch;
+  now?: () => number;
+  /** Client IP (cli.ts passes the socket's address); X-Forwarded-For is used when config.trustProxy. */
+  clientIp?: (c: Context) => string | undefined;
+  /** Where unexpected errors and usage-log write failures are reported. */
+  log?: (error: unknown) => void;
 }
 
-/** The gateway as a runtime-neutral Hono app (Node serves it in cli.ts; tests call `app.request()`). */
-export function createApp(options: AppOptions = {}): Hono {
-  const app = new Hono();
-  const startedAt = Date.now();
+const MintSchema = z.object({
+  /** The page origin that will present the token (must be one of the site's origins). */
+  origin: z.string().min(1),
+  /** End-user id for per-user limits (optional, opaque). */
+  user: z.string().min(1).max(128).optional(),
+  ttlSeconds: z.number().int().positive().max(86_400).optional(),
+});
+
+const DaySchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'use YYYY-MM-DD');
+
+export function createApp(options: AppOptions = {}): Hono<GatewayEnv> {
+  const loaded = options.config && options.tiers ? undefined : loadConfig({}, {});
+  const config = options.config ?? loaded!.config;
+  const tiers = options.tiers ?? loaded!.tiers;
+  const store = options.store ?? createMemoryStore();
+  const usageLog = options.usageLog ?? createMemoryUsageLog();
+  const metrics = options.metrics ?? new GatewayMetrics();
+  const now = options.now ?? Date.now;
+  const log = options.log ?? ((error: unknown) => console.error('[tier-assist gateway]', error));
+  const clientIp = (c: Context): string => {
+    if (config.trustProxy) {
+      const forwarded = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
+      if (forwarded) return forwarded;
+    }
+    return options.clientIp?.(c) ?? 'unknown';
+  };
+
+  const app = new Hono<GatewayEnv>();
+  const startedAt = now();
+  app.onError(errorHandler({ metrics, log }));
+  app.notFound((c) => {
+    throw new NotFoundError(
+      `No route ${c.req.method} ${new URL(c.req.url).pathname}. See docs/gateway.md for the endpoints.`,
+    );
+  });
+
   app.get('/healthz', (c) =>
     c.json({
       status: 'ok',
       version: options.version ?? '0.0.0',
-      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+      uptimeSeconds: Math.round((now() - startedAt) / 1000),
+      tiers: { mid: isResolved(tiers.mid), frontier: isResolved(tiers.frontier) },
     }),
   );
+
+  app.get('/metrics', (c) => {
+    const s = usageLog.stats();
+    const extra = [
+      '# HELP tier_assist_usage_log_pending Usage records waiting to be written.',
+      '# TYPE tier_assist_usage_log_pending gauge',
+      `tier_assist_usage_log_pending ${s.pending}`,
+      '# HELP tier_assist_usage_log_write_failures_total Failed usage-log writes (retried, never dropped).',
+      '# TYPE tier_assist_usage_log_write_failures_total counter',
+      `tier_assist_usage_log_write_failures_total ${s.failures}`,
+    ];
+    return c.text(metrics.render(extra), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+  });
+
+  app.use('/v1/*', cors({ config }));
+  app.use('/v1/*', bodyLimit({ maxBytes: config.limits.bodyBytes }));
+
+  app.get('/v1/tiers', (c) =>
+    c.json({
+      tiers: (['mid', 'frontier'] as const).map((tier) => {
+        const t = tiers[tier];
+        return isResolved(t)
+          ? { tier, configured: true, provider: t.provider, model: t.model, maxTokens: t.maxTokens }
+          : { tier, configured: false, setting: t.setting, message: t.message };
+      }),
+      fallback: config.reliability.fallback,
+      prices: { version: PRICES.version, recordedOn: PRICES.recordedOn },
+    }),
+  );
+
+  app.post('/v1/tokens', async (c) => {
+    const site = siteBySecret(c, config);
+    const raw: unknown = await c.req.json().catch(() => {
+      throw new InvalidInputError(
+        'The body must be JSON: {"origin": "https://your.site", "user"?: "...", "ttlSeconds"?: 600}.',
+      );
+    });
+    const parsed = MintSchema.safeParse(raw);
+    if (!parsed.success)
+      throw new InvalidInputError(
+        'The body must be {"origin": "https://your.site", "user"?: "...", "ttlSeconds"?: 600}.',
+        {
+          data: { field: parsed.error.issues[0]?.path.map(String).join('.') ?? '' },
+        },
+      );
+    const { origin, user } = parsed.data;
+    if (!site.origins.includes(origin))
+      throw new InvalidInputError(
+        `${origin} is not one of site ${site.id}'s origins. Add it to the site's "origins" first.`,
+        {
+          data: { field: 'origin' },
+        },
+      );
+    const ttl = Math.min(parsed.data.ttlSeconds ?? config.tokens.ttlSeconds, config.tokens.ttlSeconds);
+    const exp = Math.floor(now() / 1000) + ttl;
+    const token = await signToken(
+      { site: site.id, aud: origin, exp, ...(user ? { sub: user } : {}) },
+      site.secret,
+    );
+    return c.json({ token, expiresAt: exp * 1000, expiresIn: ttl });
+  });
+
+  app.get('/v1/usage', async (c) => {
+    const site = siteBySecret(c, config);
+    const today = utcDay(now());
+    const to = c.req.query('to') ?? today;
+    const from = c.req.query('from') ?? utcDay(now() - 29 * 86_400_000);
+    for (const [name, value] of [
+      ['from', from],
+      ['to', to],
+    ] as const) {
+      if (!DaySchema.safeParse(value).success)
+        throw new InvalidInputError(`Query "${name}" must be a UTC day as YYYY-MM-DD.`, {
+          data: { field: name },
+        });
+    }
+    const records = await usageLog.query({ site: site.id, from, to });
+    const days = summarize(records);
+    const total = days.reduce(
+      (t, d) => ({
+        requests: t.requests + d.requests,
+        costUsd: t.costUsd + d.costUsd,
+        frontierCostUsd: t.frontierCostUsd + d.frontierCostUsd,
+      }),
+      { requests: 0, costUsd: 0, frontierCostUsd: 0 },
+    );
+    const budget = site.dailyBudgetUsd !== undefined ? await store.budget(`${site.id}:${today}`) : undefined;
+    return c.json({
+      site: site.id,
+      from,
+      to,
+      days,
+      total: { ...total, savedUsd: total.frontierCostUsd - total.costUsd },
+      ...(budget
+        ? {
+            budgetToday: {
+              limitUsd: site.dailyBudgetUsd,
+              spentUsd: budget.spentNanos / 1e9,
+              reservedUsd: budget.reservedNanos / 1e9,
+            },
+          }
+        : {}),
+    });
+  });
+
+  app.post(
+    '/v1/chat/completions',
+    authenticate({ config, now, clientIp }),
+    rateLimit({ store, config, now }),
+    createChatHandler({
+      config,
+      tiers,
+      store,
+      usageLog,
+      metrics,
+      fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+      now,
+      onUsageError: log,
+    }),
+  );
+
   return app;
 }

@@ -1,0 +1,107 @@
+/** Builders shared by the gateway's unit tests (not shipped: only *.test.ts import this file). */
+import type { Upstream } from '../../test/support/upstream.ts';
+import { createApp, type AppOptions } from './app.ts';
+import { loadConfig, type GatewayConfigInput } from './config.ts';
+import { GatewayMetrics } from './metrics.ts';
+import { createMemoryStore } from './stores/memory.ts';
+import { createMemoryUsageLog } from './usage.ts';
+
+export const SECRET = 'site-secret-0123456789abcdef';
+export const ORIGIN = 'https://shop.example';
+
+export function testGateway(
+  upstream: Upstream | undefined,
+  config: GatewayConfigInput = {},
+  options: Partial<AppOptions> & { providers?: 'anthropic' | 'openai' | 'mixed' } = {},
+) {
+  const kind = options.providers ?? 'anthropic';
+  const tier = (t: 'mid' | 'frontier') => {
+    const provider = kind === 'mixed' ? (t === 'mid' ? 'openai' : 'anthropic') : kind;
+    return {
+      provider,
+      model:
+        provider === 'anthropic'
+          ? t === 'mid'
+            ? 'claude-haiku-4-5'
+            : 'claude-sonnet-4-5'
+          : t === 'mid'
+            ? 'gpt-5-mini'
+            : 'gpt-5',
+      baseUrl: provider === 'anthropic' ? upstream!.anthropicBaseUrl : upstream!.openaiBaseUrl,
+      apiKey: 'sk-test-key',
+      maxTokens: 256,
+    } as const;
+  };
+  const { config: parsed, tiers } = loadConfig(
+    {
+      ...(upstream ? { tiers: { mid: tier('mid'), frontier: tier('frontier') } } : {}),
+      reliability: {
+        attemptTimeoutMs: 5000,
+        firstByteTimeoutMs: 300,
+        retries: 2,
+        backoffBaseMs: 5,
+        maxRetryDelayMs: 2000,
+        fallback: true,
+      },
+      ...config,
+    },
+    {},
+  );
+  const usageLog = createMemoryUsageLog();
+  const store = createMemoryStore();
+  const metrics = new GatewayMetrics();
+  const app = createApp({
+    config: parsed,
+    tiers,
+    usageLog,
+    store,
+    metrics,
+    log: () => undefined,
+    ...options,
+  });
+  return { app, usageLog, store, metrics, config: parsed, tiers };
+}
+
+export function chatBody(extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    tier: 'mid',
+    messages: [{ role: 'user', content: 'Say hello please' }],
+    stream: true,
+    ...extra,
+  });
+}
+
+export interface SseResult {
+  events: unknown[];
+  done: boolean;
+  text: string;
+}
+
+export async function readSseBody(res: Response): Promise<SseResult> {
+  const raw = await res.text();
+  const events: unknown[] = [];
+  let done = false;
+  let text = '';
+  for (const block of raw.split('\n\n')) {
+    const line = block.split('\n').find((l) => l.startsWith('data: '));
+    if (!line) continue;
+    const data = line.slice(6);
+    if (data === '[DONE]') {
+      done = true;
+      continue;
+    }
+    const json = JSON.parse(data) as { choices?: { delta?: { content?: string } }[] };
+    events.push(json);
+    for (const c of json.choices ?? []) text += c.delta?.content ?? '';
+  }
+  return { events, done, text };
+}
+
+/** Wait until the usage log holds n records (writes are fire-and-forget after the response). */
+export async function waitFor(check: () => boolean, ms = 2000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -1,0 +1,49 @@
+/** The embedded usage log: an append-only JSONL file (Node). Wired in by cli.ts. */
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { UsageRecordSchema, createQueuedWriter, type UsageLog, type UsageRecord } from './usage.ts';
+
+export function createFileUsageLog(
+  path: string,
+  options: { onError?: (error: unknown) => void } = {},
+): UsageLog {
+  let madeDir = false;
+  const writer = createQueuedWriter(
+    async (batch) => {
+      if (!madeDir) {
+        await mkdir(dirname(path), { recursive: true });
+        madeDir = true;
+      }
+      await appendFile(path, batch.map((r) => JSON.stringify(r) + '\n').join(''), 'utf8');
+    },
+    options.onError ? { onError: options.onError } : {},
+  );
+  return {
+    append: writer.append,
+    flush: writer.flush,
+    stats: writer.stats,
+    async query(q) {
+      await writer.flush();
+      let text: string;
+      try {
+        text = await readFile(path, 'utf8');
+      } catch {
+        return [];
+      }
+      const out: UsageRecord[] = [];
+      for (const line of text.split('\n')) {
+        if (!line) continue;
+        try {
+          const r = UsageRecordSchema.parse(JSON.parse(line));
+          if (r.site === q.site && r.day >= q.from && r.day <= q.to) out.push(r);
+        } catch {
+          // A torn last line after a crash is skipped, never fatal.
+        }
+      }
+      return out;
+    },
+    async close() {
+      await writer.flush();
+    },
+  };
+}

@@ -1,0 +1,208 @@
+/**
+ * The usage log: one record per chat request (site, tier, model, tokens, cost, latency, outcome), written
+ * whatever happens to the request (client abort, upstream failure, rejection). Implementations: memory
+ * (tests), an append-only JSONL file (embedded default, usage-file.ts) and a Redis stream
+ * (stores/redis-usage.ts). Secrets never enter a record; prompt text only when the site opts in.
+ */
+import { z } from 'zod';
+import { RemoteTierSchema } from '../config/index.ts';
+
+export const OutcomeSchema = z.enum([
+  'ok',
+  'client_abort',
+  'upstream_error',
+  'timeout',
+  'rate_limited',
+  'budget_exceeded',
+  'not_configured',
+]);
+export type Outcome = z.infer<typeof OutcomeSchema>;
+
+export const UsageRecordSchema = z.object({
+  id: z.string(),
+  /** ISO time the request arrived. */
+  ts: z.string(),
+  /** UTC day, YYYY-MM-DD (budget day). */
+  day: z.string(),
+  site: z.string(),
+  user: z.string().optional(),
+  surface: z.string().optional(),
+  reason: z.string().optional(),
+  requestedTier: RemoteTierSchema,
+  tier: RemoteTierSchema,
+  fallbackFrom: RemoteTierSchema.optional(),
+  provider: z.string().optional(),
+  model: z.string().optional(),
+  inputTokens: z.number().int().nonnegative(),
+  outputTokens: z.number().int().nonnegative(),
+  cachedInputTokens: z.number().int().nonnegative().optional(),
+  /** True when the provider never reported counts (cut stream) and they were estimated from text. */
+  usageEstimated: z.boolean().optional(),
+  costNanos: z.number().int().nonnegative(),
+  frontierCostNanos: z.number().int().nonnegative(),
+  latencyMs: z.number().nonnegative(),
+  ttfbMs: z.number().nonnegative().optional(),
+  attempts: z.number().int().nonnegative(),
+  outcome: OutcomeSchema,
+  status: z.number().int(),
+  errorCode: z.string().optional(),
+  stream: z.boolean(),
+  /** Only when the site sets logPrompts. */
+  prompt: z.array(z.object({ role: z.string(), content: z.string() })).optional(),
+});
+export type UsageRecord = z.infer<typeof UsageRecordSchema>;
+
+export interface UsageQuery {
+  site: string;
+  /** Inclusive UTC days, YYYY-MM-DD. */
+  from: string;
+  to: string;
+}
+
+export interface UsageLog {
+  /** Queue a record; resolves once it is durably written (callers need not await it). */
+  append(record: UsageRecord): Promise<void>;
+  /** Records of one site within a day range. */
+  query(query: UsageQuery): Promise<UsageRecord[]>;
+  /** Resolves when every appended record is written. */
+  flush(): Promise<void>;
+  /** Records written so far by this process, and waiting to be written. */
+  stats(): { written: number; pending: number; failures: number };
+  close(): Promise<void>;
+}
+
+export function createMemoryUsageLog(): UsageLog & { records: UsageRecord[] } {
+  const records: UsageRecord[] = [];
+  return {
+    records,
+    async append(record) {
+      records.push(record);
+    },
+    async query(q) {
+      return records.filter((r) => r.site === q.site && r.day >= q.from && r.day <= q.to);
+    },
+    async flush() {},
+    stats: () => ({ written: records.length, pending: 0, failures: 0 }),
+    async close() {},
+  };
+}
+
+/**
+ * A writer that never drops a record: records queue in memory and a single loop writes them in order with
+ * `write(batch)`; a failed write is retried with backoff (the batch stays queued) until it succeeds.
+ */
+export function createQueuedWriter(
+  write: (batch: UsageRecord[]) => Promise<void>,
+  options: { maxBatch?: number; retryMs?: number; onError?: (error: unknown) => void } = {},
+) {
+  const queue: { record: UsageRecord; done: () => void }[] = [];
+  let running = false;
+  let written = 0;
+  let failures = 0;
+  let idle: (() => void)[] = [];
+  const maxBatch = options.maxBatch ?? 256;
+  const retryMs = options.retryMs ?? 200;
+
+  const loop = async () => {
+    running = true;
+    let delay = retryMs;
+    while (queue.length > 0) {
+      const batch = queue.slice(0, maxBatch);
+      try {
+        await write(batch.map((b) => b.record));
+        queue.splice(0, batch.length);
+        written += batch.length;
+        for (const b of batch) b.done();
+        delay = retryMs;
+      } catch (error) {
+        failures++;
+        options.onError?.(error);
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 10_000);
+      }
+    }
+    running = false;
+    const waiters = idle;
+    idle = [];
+    for (const w of waiters) w();
+  };
+
+  return {
+    append(record: UsageRecord): Promise<void> {
+      return new Promise<void>((done) => {
+        queue.push({ record, done });
+        if (!running) void loop();
+      });
+    },
+    flush(): Promise<void> {
+      if (!running && queue.length === 0) return Promise.resolve();
+      return new Promise<void>((r) => idle.push(r));
+    },
+    stats: () => ({ written, pending: queue.length, failures }),
+  };
+}
+
+export interface DaySummary {
+  day: string;
+  requests: number;
+  errors: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  frontierCostUsd: number;
+  savedUsd: number;
+  byTier: Record<string, { requests: number; inputTokens: number; outputTokens: number; costUsd: number }>;
+  byOutcome: Record<string, number>;
+}
+
+/** Sum records per day (and tier, outcome) for GET /v1/usage. */
+export function summarize(records: readonly UsageRecord[]): DaySummary[] {
+  const days = new Map<
+    string,
+    DaySummary & { costNanos: number; frontierNanos: number; tierNanos: Map<string, number> }
+  >();
+  for (const r of records) {
+    let d = days.get(r.day);
+    if (!d) {
+      d = {
+        day: r.day,
+        requests: 0,
+        errors: 0,
+        inputTokens: 0,
+        outputTokens: 0,
+        costUsd: 0,
+        frontierCostUsd: 0,
+        savedUsd: 0,
+        byTier: {},
+        byOutcome: {},
+        costNanos: 0,
+        frontierNanos: 0,
+        tierNanos: new Map(),
+      };
+      days.set(r.day, d);
+    }
+    d.requests++;
+    if (r.outcome !== 'ok') d.errors++;
+    d.inputTokens += r.inputTokens;
+    d.outputTokens += r.outputTokens;
+    d.costNanos += r.costNanos;
+    d.frontierNanos += r.frontierCostNanos;
+    d.byOutcome[r.outcome] = (d.byOutcome[r.outcome] ?? 0) + 1;
+    const t = (d.byTier[r.tier] ??= { requests: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 });
+    t.requests++;
+    t.inputTokens += r.inputTokens;
+    t.outputTokens += r.outputTokens;
+    d.tierNanos.set(r.tier, (d.tierNanos.get(r.tier) ?? 0) + r.costNanos);
+  }
+  return [...days.values()]
+    .sort((a, b) => a.day.localeCompare(b.day))
+    .map(({ costNanos, frontierNanos, tierNanos, ...d }) => {
+      for (const [tier, nanos] of tierNanos) d.byTier[tier]!.costUsd = nanos / 1e9;
+      return {
+        ...d,
+        costUsd: costNanos / 1e9,
+        frontierCostUsd: frontierNanos / 1e9,
+        savedUsd: (frontierNanos - costNanos) / 1e9,
+      };
+    });
+}
