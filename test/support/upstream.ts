@@ -22,7 +22,7 @@
  * await up.close();
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 export type Fault =
   | { kind: 'none' }
@@ -68,7 +68,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function startUpstream(options: UpstreamOptions = {}): Promise<Upstream> {
   const faults: Fault[] = [];
   const requests: UpstreamRequest[] = [];
-  const sockets = new Set<import('node:net').Socket>();
+  const sockets = new Set<Socket>();
   const state = { aborted: 0 };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {

@@ -80,7 +80,7 @@ async function* translate(
           yield {
             type: 'usage',
             inputTokens: input,
-            ...(u.output_tokens !== undefined ? { outputTokens: u.output_tokens } : {}),
+            // message_start's output_tokens is a placeholder (1): only message_delta's count is final.
             ...(cached ? { cachedInputTokens: cached } : {}),
           };
         }
