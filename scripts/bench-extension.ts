@@ -3,8 +3,11 @@
  * generated tiny GGUF on the wasm engine, split into debounce, messaging, engine and render.
  * "Extension overhead" = messaging + render (what the extension adds around the engine); budget
  * 10 ms p95. Prints a table; with --json, one JSON line last.
- *   --runs N (default 40)   --debounce MS (default 250)
+ *   --runs N (default 40 per round)   --rounds R (default 3)   --debounce MS (default 250)
+ * The machine is shared (2 cores, many processes): each round is measured separately and the table
+ * shows the round with the median extension p95; every round's p95 and the load average are printed.
  */
+import { loadavg } from 'node:os';
 import { launchExtension, setOptions, waitForGhost } from '../test/support/extension.ts';
 import { makeTinyLlamaGguf } from '../test/support/gguf.ts';
 import { startStaticServer } from '../test/support/static-server.ts';
@@ -15,6 +18,7 @@ const flag = (name: string, fallback: number) => {
   return i >= 0 && args[i + 1] ? Number(args[i + 1]) : fallback;
 };
 const runs = flag('runs', 40);
+const rounds = flag('rounds', 3);
 const debounceMs = flag('debounce', 250);
 const json = args.includes('--json');
 
@@ -59,23 +63,36 @@ try {
   await waitForGhost(page, 120_000);
 
   const words = ['Hello', 'Dear team', 'Thanks for', 'The report', 'Once upon a time'];
-  const timings: Timing[] = [];
-  for (let i = 0; i < runs; i += 1) {
-    await page.fill('#t', '');
-    await page.evaluate(() => delete document.documentElement.dataset.tierAssistTiming);
-    await page.keyboard.type(`${words[i % words.length]} ${i}`);
-    await waitForGhost(page);
-    await page.waitForFunction(() => document.documentElement.dataset.tierAssistTiming !== undefined);
-    const raw = await page.evaluate(() => [
-      document.documentElement.dataset.tierAssistTiming ?? '{}',
-      document.documentElement.dataset.tierAssistHops ?? '{}',
-    ]);
-    timings.push({
-      ...(JSON.parse(raw[0]!) as Timing),
-      ...(JSON.parse(raw[1]!) as Pick<Timing, 'backgroundMs' | 'hostMs'>),
-    });
-    await page.keyboard.press('Escape');
+  const measureRound = async (): Promise<Timing[]> => {
+    const timings: Timing[] = [];
+    for (let i = 0; i < runs; i += 1) {
+      await page.fill('#t', '');
+      await page.evaluate(() => delete document.documentElement.dataset.tierAssistTiming);
+      await page.keyboard.type(`${words[i % words.length]} ${i}`);
+      await waitForGhost(page);
+      await page.waitForFunction(() => document.documentElement.dataset.tierAssistTiming !== undefined);
+      const raw = await page.evaluate(() => [
+        document.documentElement.dataset.tierAssistTiming ?? '{}',
+        document.documentElement.dataset.tierAssistHops ?? '{}',
+      ]);
+      timings.push({
+        ...(JSON.parse(raw[0]!) as Timing),
+        ...(JSON.parse(raw[1]!) as Pick<Timing, 'backgroundMs' | 'hostMs'>),
+      });
+      await page.keyboard.press('Escape');
+    }
+    return timings;
+  };
+
+  const extensionOf = (t: Timing) => t.requestMs - t.engineMs + t.renderMs;
+  const measured: { timings: Timing[]; p95: number }[] = [];
+  for (let r = 0; r < rounds; r += 1) {
+    const timings = await measureRound();
+    measured.push({ timings, p95: quantile(timings.map(extensionOf), 0.95) });
   }
+  const byP95 = [...measured].sort((a, b) => a.p95 - b.p95);
+  const timings = byP95[Math.floor((byP95.length - 1) / 2)]!.timings;
+  const load = loadavg().map((n) => n.toFixed(2));
 
   const series = {
     debounce: timings.map((t) => t.debounceMs),
@@ -85,7 +102,7 @@ try {
     '- host queue': timings.map((t) => t.hostMs - t.engineMs),
     engine: timings.map((t) => t.engineMs),
     render: timings.map((t) => t.renderMs),
-    extension: timings.map((t) => t.requestMs - t.engineMs + t.renderMs),
+    extension: timings.map(extensionOf),
     total: timings.map((t) => t.totalMs),
   };
   const rows = Object.entries(series).map(([part, values]) => ({
@@ -94,7 +111,12 @@ try {
     p95: quantile(values, 0.95),
     max: Math.max(...values),
   }));
-  console.log(`keystroke -> suggestion visible, ${runs} runs, debounce ${debounceMs} ms, tiny GGUF on wasm`);
+  console.log(
+    `keystroke -> suggestion visible, ${rounds} rounds x ${runs} runs, debounce ${debounceMs} ms, tiny GGUF on wasm; load average ${load.join(' ')}`,
+  );
+  console.log(
+    `extension p95 per round: ${measured.map((m) => m.p95.toFixed(2)).join(', ')} ms (table: the median round)`,
+  );
   console.log('part            p50 ms   p95 ms   max ms');
   for (const r of rows)
     console.log(
@@ -110,7 +132,10 @@ try {
       JSON.stringify({
         bench: 'extension',
         runs,
+        rounds,
         debounceMs,
+        loadAverage: load.map(Number),
+        extensionP95ByRound: measured.map((m) => m.p95),
         parts: Object.fromEntries(rows.map((r) => [r.part, { p50: r.p50, p95: r.p95, max: r.max }])),
         extensionP95Ms: extensionP95,
         budgetMs: 10,
