@@ -110,6 +110,14 @@ describe('overrides', () => {
       'frontier',
     );
   });
+  it('goes exactly one tier above the previous answer even when the scores say frontier', () => {
+    const d = decide('Please use a bigger model, that was wrong', HARD, { previousTier: 'local' }, POLICY);
+    expect(d.tier).toBe('mid');
+    expect(d.flags).toContain('user-asked-bigger');
+  });
+  it('without a previous tier, goes one above the score tier', () => {
+    expect(decide(text, MEDIUM, { userAskedBigger: true }, POLICY).tier).toBe('frontier');
+  });
   it('detects "use a bigger model" in the text', () => {
     const d = decide(
       'That was wrong, please use a bigger model for this.',

@@ -85,8 +85,11 @@ export function decide(
   }
 
   if (!taskPinned && (context.userAskedBigger || asksForBiggerModel(text))) {
+    // "Ask a bigger model" is about the previous answer: exactly one tier above it (the text of such a
+    // request says nothing about difficulty). Without a previous tier, one above the conversation's or
+    // the score's tier.
     const from = context.previousTier ?? context.conversationTier ?? tier;
-    const target = higher(up(from), tier);
+    const target = context.previousTier ? up(from) : higher(up(from), tier);
     tier = target;
     flags.push('user-asked-bigger');
     reasons.push(`the person asked for a bigger model than ${from}, so ${target}`);
