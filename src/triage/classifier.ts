@@ -1,0 +1,486 @@
+/**
+ * The triage classifier head: a multinomial logistic-regression (softmax) model over hashed word and
+ * character n-gram features (features.ts), trained with AdaGrad + L2 for a few epochs with weight
+ * averaging over the last epochs, temperature-scaled on validation data, and with an out-of-scope
+ * threshold fitted on validation data. Pure TypeScript: runs in Node, a Web Worker or the page.
+ *
+ * Storage is sparse: only hash buckets seen in training get a weight row, so a 4M-bucket hash space
+ * costs memory only for the n-grams that occur.
+ */
+import { InvalidInputError } from '../errors.ts';
+import { DEFAULT_FEATURES, featurize, type FeatureOptions, type SparseVector } from './features.ts';
+
+export interface LabelledText {
+  text: string;
+  label: string;
+}
+
+export interface TrainOptions {
+  epochs?: number;
+  /** AdaGrad base learning rate. */
+  learningRate?: number;
+  /** L2 penalty per step on the weights an example touches. */
+  l2?: number;
+  /** Average the weights of the last `averageEpochs` epochs (0: use the last weights). */
+  averageEpochs?: number;
+  seed?: number;
+  features?: Partial<FeatureOptions>;
+  /** Held-out examples: temperature and out-of-scope threshold are fitted on them. */
+  validation?: LabelledText[];
+  /** The label that means "none of these" in the data (e.g. CLINC150's `oos`), if any. */
+  outOfScopeLabel?: string;
+  /** Called after each epoch; return false to stop early (cancel). */
+  onEpoch?: (epoch: number, epochs: number) => boolean | undefined;
+}
+
+export interface LabelScore {
+  label: string;
+  /** Calibrated probability. */
+  p: number;
+}
+
+export interface Prediction {
+  /** The predicted label, or the out-of-scope label when `outOfScope` is true and one exists. */
+  label: string;
+  /** Calibrated probability of the top in-scope label. */
+  confidence: number;
+  outOfScope: boolean;
+  /** Best labels first (in-scope labels only). */
+  top: LabelScore[];
+}
+
+/** Plain-data model (what export/import and the worker move around); see schema.ts for the JSON form. */
+export interface ClassifierState {
+  version: number;
+  labels: string[];
+  features: FeatureOptions;
+  buckets: Uint32Array;
+  weights: Float32Array;
+  bias: Float32Array;
+  temperature: number;
+  threshold: number;
+  outOfScopeLabel: string | null;
+  trainedExamples: number;
+  updatedAt: string;
+}
+
+export const MODEL_FORMAT_VERSION = 1 as const;
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function softmaxInPlace(scores: Float64Array, n: number, temperature = 1): void {
+  let max = -Infinity;
+  for (let c = 0; c < n; c++) if (scores[c]! > max) max = scores[c]!;
+  let sum = 0;
+  for (let c = 0; c < n; c++) {
+    const e = Math.exp((scores[c]! - max) / temperature);
+    scores[c] = e;
+    sum += e;
+  }
+  for (let c = 0; c < n; c++) scores[c]! /= sum;
+}
+
+interface Encoded {
+  rows: Int32Array;
+  value: Float32Array;
+  y: number;
+}
+
+export class IntentClassifier {
+  labels: string[] = [];
+  features: FeatureOptions = { ...DEFAULT_FEATURES };
+  temperature = 1;
+  threshold = 0;
+  outOfScopeLabel: string | null = null;
+  trainedExamples = 0;
+  updatedAt = new Date(0).toISOString();
+
+  /** bucket -> row */
+  #rowOf = new Map<number, number>();
+  #buckets: number[] = [];
+  #weights = new Float32Array(0);
+  #grad = new Float32Array(0);
+  #bias = new Float32Array(0);
+  #biasGrad = new Float32Array(0);
+  #scratch = new Float64Array(0);
+
+  get classes(): number {
+    return this.labels.length;
+  }
+
+  get rows(): number {
+    return this.#buckets.length;
+  }
+
+  /** Train from scratch on labelled texts (replaces any previous model). */
+  train(examples: readonly LabelledText[], options: TrainOptions = {}): void {
+    if (examples.length === 0)
+      throw new InvalidInputError('No training examples: label at least one ticket first.');
+    this.features = { ...DEFAULT_FEATURES, ...options.features };
+    this.labels = [...new Set(examples.map((e) => e.label))].sort();
+    this.outOfScopeLabel =
+      options.outOfScopeLabel && this.labels.includes(options.outOfScopeLabel)
+        ? options.outOfScopeLabel
+        : null;
+    this.#rowOf.clear();
+    this.#buckets = [];
+    this.#weights = new Float32Array(0);
+    this.#grad = new Float32Array(0);
+    this.#bias = new Float32Array(this.classes);
+    this.#biasGrad = new Float32Array(this.classes);
+    this.#scratch = new Float64Array(this.classes);
+    const encoded = examples.map((e) => this.#encode(e.text, e.label, true));
+    this.#ensureCapacity();
+    this.#fit(encoded, options);
+    this.trainedExamples = examples.length;
+    this.temperature = 1;
+    this.threshold = 0;
+    if (options.validation && options.validation.length > 0) this.calibrate(options.validation);
+    this.updatedAt = new Date().toISOString();
+  }
+
+  /**
+   * Continue training on new examples (an agent's corrections) without the original data: new labels
+   * and n-grams get fresh weights, then a few AdaGrad epochs run on just these examples.
+   */
+  update(
+    examples: readonly LabelledText[],
+    options: Pick<TrainOptions, 'epochs' | 'learningRate' | 'l2' | 'seed'> = {},
+  ): void {
+    if (examples.length === 0) return;
+    for (const e of examples) this.#addLabel(e.label);
+    const encoded = examples.map((e) => this.#encode(e.text, e.label, true));
+    this.#ensureCapacity();
+    this.#fit(encoded, {
+      epochs: options.epochs ?? 8,
+      learningRate: options.learningRate ?? 0.5,
+      l2: options.l2 ?? 0,
+      seed: options.seed ?? 7,
+      averageEpochs: 0,
+    });
+    this.trainedExamples += examples.length;
+    this.updatedAt = new Date().toISOString();
+  }
+
+  /** Raw (uncalibrated) logits for a text. */
+  logits(text: string): Float64Array {
+    const v = featurize(text, this.features);
+    return this.#logits(v);
+  }
+
+  predict(text: string, k = 3): Prediction {
+    if (this.classes === 0)
+      throw new InvalidInputError('The classifier has no labels yet: train it or load a model first.');
+    const probs = this.probabilities(text);
+    const order = Array.from(probs.keys()).sort((a, b) => probs[b]! - probs[a]!);
+    const top: LabelScore[] = [];
+    for (const c of order) {
+      if (this.labels[c] === this.outOfScopeLabel) continue;
+      top.push({ label: this.labels[c]!, p: probs[c]! });
+      if (top.length >= k) break;
+    }
+    const best = top[0] ?? { label: this.labels[0]!, p: 0 };
+    const argmaxIsOos = this.outOfScopeLabel !== null && this.labels[order[0]!] === this.outOfScopeLabel;
+    const outOfScope = argmaxIsOos || best.p < this.threshold;
+    return {
+      label: outOfScope && this.outOfScopeLabel ? this.outOfScopeLabel : best.label,
+      confidence: best.p,
+      outOfScope,
+      top,
+    };
+  }
+
+  /** Calibrated probabilities in `labels` order. */
+  probabilities(text: string): Float64Array {
+    const scores = this.logits(text);
+    softmaxInPlace(scores, this.classes, this.temperature);
+    return scores;
+  }
+
+  /**
+   * Fit the softmax temperature (minimum NLL) and the out-of-scope threshold on held-out data.
+   * With out-of-scope examples the threshold maximises in-scope accuracy while held-out out-of-scope recall
+   * stays at or above `minRecall` (default 0.7, margin over the 60% target); without
+   * them it rejects the least confident 2% of held-out tickets (so "none of these" still means something).
+   */
+  calibrate(validation: readonly LabelledText[], minRecall = 0.7): void {
+    const known = validation.filter((e) => this.labels.includes(e.label));
+    if (known.length === 0) return;
+    const logits = known.map((e) => this.logits(e.text));
+    const ys = known.map((e) => this.labels.indexOf(e.label));
+    const p = new Float64Array(this.classes);
+    const nll = (t: number): number => {
+      let total = 0;
+      for (let i = 0; i < logits.length; i++) {
+        p.set(logits[i]!);
+        softmaxInPlace(p, this.classes, t);
+        total -= Math.log(Math.max(p[ys[i]!]!, 1e-12));
+      }
+      return total;
+    };
+    // golden-section search on log T in [log 0.05, log 5]
+    let lo = Math.log(0.05);
+    let hi = Math.log(5);
+    const g = (Math.sqrt(5) - 1) / 2;
+    for (let it = 0; it < 40; it++) {
+      const a = hi - g * (hi - lo);
+      const b = lo + g * (hi - lo);
+      if (nll(Math.exp(a)) < nll(Math.exp(b))) hi = b;
+      else lo = a;
+    }
+    this.temperature = Math.exp((lo + hi) / 2);
+
+    const oos = this.outOfScopeLabel;
+    const rows = known.map((e) => {
+      const pred = this.predict(e.text, 1);
+      const argmaxOos = pred.outOfScope && pred.confidence >= this.threshold;
+      return { conf: pred.confidence, label: pred.top[0]?.label, argmaxOos, truth: e.label };
+    });
+    if (oos && rows.some((r) => r.truth === oos)) {
+      const candidates = [...new Set(rows.map((r) => r.conf))].sort((a, b) => a - b);
+      let best = { t: 0, score: -1 };
+      for (const t of [0, ...candidates.map((c) => c + 1e-9)]) {
+        let inTotal = 0;
+        let inOk = 0;
+        let oosTotal = 0;
+        let oosOk = 0;
+        for (const r of rows) {
+          const rejected = r.argmaxOos || r.conf < t;
+          if (r.truth === oos) {
+            oosTotal++;
+            if (rejected) oosOk++;
+          } else {
+            inTotal++;
+            if (!rejected && r.label === r.truth) inOk++;
+          }
+        }
+        // in-scope accuracy first, as long as out-of-scope recall reaches the floor; below it, recall
+        // counts fully (so a model that cannot reach the floor still gets the best trade-off)
+        const recall = oosOk / oosTotal;
+        const score = inOk / inTotal + (recall >= minRecall ? 1 : recall);
+        if (score > best.score) best = { t, score };
+      }
+      this.threshold = best.t;
+    } else {
+      const confs = rows.map((r) => r.conf).sort((a, b) => a - b);
+      this.threshold = confs[Math.floor(confs.length * 0.02)] ?? 0;
+    }
+  }
+
+  /** Keep only the `maxRows` weight rows with the largest norms (shrinks an exported model). */
+  prune(maxRows: number): void {
+    if (this.rows <= maxRows) return;
+    const C = this.classes;
+    const norms = this.#buckets.map((_, r) => {
+      let s = 0;
+      for (let c = 0; c < C; c++) s += this.#weights[r * C + c]! ** 2;
+      return s;
+    });
+    const keep = Array.from(norms.keys())
+      .sort((a, b) => norms[b]! - norms[a]!)
+      .slice(0, maxRows)
+      .sort((a, b) => a - b);
+    const weights = new Float32Array(keep.length * C);
+    const buckets: number[] = [];
+    keep.forEach((r, i) => {
+      weights.set(this.#weights.subarray(r * C, r * C + C), i * C);
+      buckets.push(this.#buckets[r]!);
+    });
+    this.#setRows(buckets, weights);
+  }
+
+  toState(): ClassifierState {
+    return {
+      version: MODEL_FORMAT_VERSION,
+      labels: [...this.labels],
+      features: { ...this.features },
+      buckets: Uint32Array.from(this.#buckets),
+      weights: this.#weights.slice(0, this.rows * this.classes),
+      bias: this.#bias.slice(),
+      temperature: this.temperature,
+      threshold: this.threshold,
+      outOfScopeLabel: this.outOfScopeLabel,
+      trainedExamples: this.trainedExamples,
+      updatedAt: this.updatedAt,
+    };
+  }
+
+  static fromState(state: ClassifierState): IntentClassifier {
+    const C = state.labels.length;
+    if (state.weights.length !== state.buckets.length * C || state.bias.length !== C) {
+      throw new InvalidInputError(
+        'The model file is inconsistent (weights do not match its labels): export it again.',
+      );
+    }
+    const model = new IntentClassifier();
+    model.labels = [...state.labels];
+    model.features = { ...state.features };
+    model.temperature = state.temperature;
+    model.threshold = state.threshold;
+    model.outOfScopeLabel = state.outOfScopeLabel;
+    model.trainedExamples = state.trainedExamples;
+    model.updatedAt = state.updatedAt;
+    model.#bias = Float32Array.from(state.bias);
+    model.#biasGrad = new Float32Array(C);
+    model.#scratch = new Float64Array(C);
+    model.#setRows(Array.from(state.buckets), state.weights);
+    return model;
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  #setRows(buckets: number[], weights: Float32Array): void {
+    this.#buckets = buckets;
+    this.#rowOf = new Map(buckets.map((b, i) => [b, i]));
+    this.#weights = Float32Array.from(weights);
+    this.#grad = new Float32Array(weights.length);
+  }
+
+  #addLabel(label: string): void {
+    if (this.labels.includes(label)) return;
+    const oldC = this.classes;
+    const C = oldC + 1;
+    const weights = new Float32Array(this.rows * C);
+    const grad = new Float32Array(weights.length);
+    for (let r = 0; r < this.rows; r++) {
+      for (let c = 0; c < oldC; c++) {
+        weights[r * C + c] = this.#weights[r * oldC + c]!;
+        grad[r * C + c] = this.#grad[r * oldC + c]!;
+      }
+    }
+    this.labels = [...this.labels, label];
+    this.#weights = weights;
+    this.#grad = grad;
+    const bias = new Float32Array(C);
+    bias.set(this.#bias);
+    // a new class starts a little below the others so one example does not take over everything
+    let minBias = 0;
+    for (const b of this.#bias) minBias = Math.min(minBias, b);
+    bias[oldC] = minBias;
+    this.#bias = bias;
+    const biasGrad = new Float32Array(C);
+    biasGrad.set(this.#biasGrad);
+    this.#biasGrad = biasGrad;
+    this.#scratch = new Float64Array(C);
+  }
+
+  #encode(text: string, label: string | null, grow: boolean): Encoded {
+    const v = featurize(text, this.features);
+    const rows: number[] = [];
+    const values: number[] = [];
+    for (let i = 0; i < v.index.length; i++) {
+      const bucket = v.index[i]!;
+      let row = this.#rowOf.get(bucket);
+      if (row === undefined) {
+        if (!grow) continue;
+        row = this.#buckets.length;
+        this.#buckets.push(bucket);
+        this.#rowOf.set(bucket, row);
+      }
+      rows.push(row);
+      values.push(v.value[i]!);
+    }
+    return {
+      rows: Int32Array.from(rows),
+      value: Float32Array.from(values),
+      y: label === null ? -1 : this.labels.indexOf(label),
+    };
+  }
+
+  #ensureCapacity(): void {
+    const need = this.rows * this.classes;
+    if (this.#weights.length >= need) return;
+    const size = Math.max(need, Math.floor(this.#weights.length * 1.5));
+    const w = new Float32Array(size);
+    w.set(this.#weights);
+    const g = new Float32Array(size);
+    g.set(this.#grad);
+    this.#weights = w;
+    this.#grad = g;
+  }
+
+  #logits(v: SparseVector): Float64Array {
+    const C = this.classes;
+    const out = new Float64Array(C);
+    out.set(this.#bias);
+    const W = this.#weights;
+    for (let i = 0; i < v.index.length; i++) {
+      const row = this.#rowOf.get(v.index[i]!);
+      if (row === undefined) continue;
+      const x = v.value[i]!;
+      const base = row * C;
+      for (let c = 0; c < C; c++) out[c]! += x * W[base + c]!;
+    }
+    return out;
+  }
+
+  #fit(data: Encoded[], options: TrainOptions): void {
+    const C = this.classes;
+    const epochs = options.epochs ?? 12;
+    const lr = options.learningRate ?? 0.4;
+    const l2 = options.l2 ?? 1e-4;
+    const averageEpochs = Math.min(options.averageEpochs ?? 4, epochs);
+    const random = mulberry32(options.seed ?? 1);
+    const W = this.#weights;
+    const G = this.#grad;
+    const B = this.#bias;
+    const BG = this.#biasGrad;
+    const p = this.#scratch.length === C ? this.#scratch : (this.#scratch = new Float64Array(C));
+    const order = Array.from(data.keys());
+    const avg = averageEpochs > 0 ? new Float32Array(this.rows * C) : null;
+    const avgBias = averageEpochs > 0 ? new Float64Array(C) : null;
+    let averaged = 0;
+    const eps = 1e-8;
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [order[i], order[j]] = [order[j]!, order[i]!];
+      }
+      for (const idx of order) {
+        const ex = data[idx]!;
+        if (ex.y < 0) continue;
+        p.set(B);
+        const rows = ex.rows;
+        const vals = ex.value;
+        for (let f = 0; f < rows.length; f++) {
+          const base = rows[f]! * C;
+          const x = vals[f]!;
+          for (let c = 0; c < C; c++) p[c]! += x * W[base + c]!;
+        }
+        softmaxInPlace(p, C);
+        p[ex.y]! -= 1;
+        for (let c = 0; c < C; c++) {
+          const g = p[c]!;
+          if (g > -1e-5 && g < 1e-5) continue;
+          BG[c]! += g * g;
+          B[c]! -= (lr * g) / Math.sqrt(BG[c]! + eps);
+          for (let f = 0; f < rows.length; f++) {
+            const k = rows[f]! * C + c;
+            const grad = g * vals[f]! + l2 * W[k]!;
+            G[k]! += grad * grad;
+            W[k]! -= (lr * grad) / Math.sqrt(G[k]! + eps);
+          }
+        }
+      }
+      if (avg && avgBias && epoch >= epochs - averageEpochs) {
+        for (let k = 0; k < avg.length; k++) avg[k]! += W[k]!;
+        for (let c = 0; c < C; c++) avgBias[c]! += B[c]!;
+        averaged++;
+      }
+      if (options.onEpoch?.(epoch + 1, epochs) === false) break;
+    }
+    if (avg && avgBias && averaged > 0) {
+      for (let k = 0; k < avg.length; k++) W[k] = avg[k]! / averaged;
+      for (let c = 0; c < C; c++) B[c] = avgBias[c]! / averaged;
+    }
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * Schemas for triage: the exported classifier model (JSON a team can share), the LLM triage output
+ * (converted to JSON Schema for constrained decoding) and the result shown to agents. Pure.
+ */
+import { z } from 'zod';
+import { InvalidInputError } from '../errors.ts';
+import { IntentClassifier, MODEL_FORMAT_VERSION, type ClassifierState } from './classifier.ts';
+
+// ---- base64 of typed arrays (no Buffer/btoa: works the same in Node, workers and pages) ----------
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const LOOKUP = new Int16Array(128).fill(-1);
+for (let i = 0; i < ALPHABET.length; i++) LOOKUP[ALPHABET.charCodeAt(i)] = i;
+
+export function bytesToBase64(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 3) {
+    const a = bytes[i]!;
+    const b = bytes[i + 1];
+    const c = bytes[i + 2];
+    const n = (a << 16) | ((b ?? 0) << 8) | (c ?? 0);
+    out += ALPHABET[(n >> 18) & 63]! + ALPHABET[(n >> 12) & 63]!;
+    out += b === undefined ? '=' : ALPHABET[(n >> 6) & 63]!;
+    out += c === undefined ? '=' : ALPHABET[n & 63]!;
+  }
+  return out;
+}
+
+export function base64ToBytes(text: string): Uint8Array {
+  const clean = text.replace(/=+$/, '');
+  const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
+  let o = 0;
+  for (let i = 0; i < clean.length; i += 4) {
+    const v = [0, 1, 2, 3].map((k) => (i + k < clean.length ? LOOKUP[clean.charCodeAt(i + k) & 127]! : 0));
+    if (v.some((x) => x < 0))
+      throw new InvalidInputError('The model file is damaged (bad base64): export it again.');
+    const n = (v[0]! << 18) | (v[1]! << 12) | (v[2]! << 6) | v[3]!;
+    if (o < out.length) out[o++] = (n >> 16) & 255;
+    if (o < out.length) out[o++] = (n >> 8) & 255;
+    if (o < out.length) out[o++] = n & 255;
+  }
+  return out;
+}
+
+// ---- exported model ----------------------------------------------------------------------------
+
+export const FeatureOptionsSchema = z.object({
+  bits: z.number().int().min(8).max(26),
+  charMin: z.number().int().min(1).max(8),
+  charMax: z.number().int().min(1).max(8),
+  wordWeight: z.number().min(0),
+  bigramWeight: z.number().min(0),
+  charWeight: z.number().min(0),
+});
+
+export const ModelJsonSchema = z.object({
+  format: z.literal('tier-triage-model'),
+  version: z.literal(MODEL_FORMAT_VERSION),
+  labels: z.array(z.string().min(1)).min(1),
+  features: FeatureOptionsSchema,
+  temperature: z.number().positive(),
+  threshold: z.number().min(0).max(1),
+  outOfScopeLabel: z.string().nullable(),
+  trainedExamples: z.number().int().min(0),
+  updatedAt: z.string(),
+  /** Base64 of little-endian uint32 hash buckets, one per weight row. */
+  buckets: z.string(),
+  /** `f32`: base64 float32 rows×labels; `i8`: base64 int8 with one float scale per row in `scales`. */
+  encoding: z.enum(['f32', 'i8']),
+  weights: z.string(),
+  scales: z.string().optional(),
+  bias: z.array(z.number()),
+});
+export type ModelJson = z.infer<typeof ModelJsonSchema>;
+
+const le = (bytes: Uint8Array): DataView => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+function encodeU32(values: Uint32Array): string {
+  const bytes = new Uint8Array(values.length * 4);
+  const view = le(bytes);
+  values.forEach((v, i) => view.setUint32(i * 4, v, true));
+  return bytesToBase64(bytes);
+}
+
+function encodeF32(values: Float32Array): string {
+  const bytes = new Uint8Array(values.length * 4);
+  const view = le(bytes);
+  values.forEach((v, i) => view.setFloat32(i * 4, v, true));
+  return bytesToBase64(bytes);
+}
+
+function decodeU32(text: string): Uint32Array {
+  const bytes = base64ToBytes(text);
+  const view = le(bytes);
+  return Uint32Array.from({ length: bytes.length >> 2 }, (_, i) => view.getUint32(i * 4, true));
+}
+
+function decodeF32(text: string): Float32Array {
+  const bytes = base64ToBytes(text);
+  const view = le(bytes);
+  return Float32Array.from({ length: bytes.length >> 2 }, (_, i) => view.getFloat32(i * 4, true));
+}
+
+/** Serialise a classifier; `i8` quantises each weight row to int8 (4× smaller, for shipped models). */
+export function exportModel(model: IntentClassifier, encoding: 'f32' | 'i8' = 'f32'): ModelJson {
+  const state = model.toState();
+  const base = {
+    format: 'tier-triage-model' as const,
+    version: MODEL_FORMAT_VERSION,
+    labels: state.labels,
+    features: state.features,
+    temperature: state.temperature,
+    threshold: state.threshold,
+    outOfScopeLabel: state.outOfScopeLabel,
+    trainedExamples: state.trainedExamples,
+    updatedAt: state.updatedAt,
+    buckets: encodeU32(state.buckets),
+    bias: Array.from(state.bias, (b) => Math.round(b * 1e6) / 1e6),
+  };
+  if (encoding === 'f32') return { ...base, encoding, weights: encodeF32(state.weights) };
+  const C = state.labels.length;
+  const rows = state.buckets.length;
+  const q = new Uint8Array(rows * C);
+  const scales = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let max = 0;
+    for (let c = 0; c < C; c++) max = Math.max(max, Math.abs(state.weights[r * C + c]!));
+    const scale = max / 127 || 1;
+    scales[r] = scale;
+    for (let c = 0; c < C; c++) q[r * C + c] = Math.round(state.weights[r * C + c]! / scale) & 255;
+  }
+  return { ...base, encoding, weights: bytesToBase64(q), scales: encodeF32(scales) };
+}
+
+/** Parse and load a model JSON (from a file, IndexedDB or a colleague); throws InvalidInputError if bad. */
+export function importModel(json: unknown): IntentClassifier {
+  const result = ModelJsonSchema.safeParse(json);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new InvalidInputError(
+      `This is not a tier-triage model file (${issue?.path.join('.') || 'root'}: ${issue?.message ?? 'invalid'}). Export the model again from <tier-triage> or npm run triage -- --export.`,
+      { data: { field: issue?.path.join('.') ?? '' } },
+    );
+  }
+  const data = result.data;
+  const buckets = decodeU32(data.buckets);
+  const C = data.labels.length;
+  let weights: Float32Array;
+  if (data.encoding === 'f32') weights = decodeF32(data.weights);
+  else {
+    const q = base64ToBytes(data.weights);
+    const scales = decodeF32(data.scales ?? '');
+    if (scales.length !== buckets.length)
+      throw new InvalidInputError('The model file is damaged (row scales missing): export it again.');
+    weights = new Float32Array(q.length);
+    for (let i = 0; i < q.length; i++) weights[i] = ((q[i]! << 24) >> 24) * scales[Math.floor(i / C)]!;
+  }
+  const state: ClassifierState = {
+    version: data.version,
+    labels: data.labels,
+    features: data.features,
+    buckets,
+    weights,
+    bias: Float32Array.from(data.bias),
+    temperature: data.temperature,
+    threshold: data.threshold,
+    outOfScopeLabel: data.outOfScopeLabel,
+    trainedExamples: data.trainedExamples,
+    updatedAt: data.updatedAt,
+  };
+  return IntentClassifier.fromState(state);
+}
+
+// ---- LLM triage output -------------------------------------------------------------------------
+
+export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
+export const SENTIMENTS = ['negative', 'neutral', 'positive'] as const;
+
+/** The schema the on-device model must fill; `category` is limited to the team's labels. */
+export function triageOutputSchema(labels: readonly string[]) {
+  if (labels.length === 0) throw new InvalidInputError('Triage needs at least one category label.');
+  return z.object({
+    category: z.enum(labels as [string, ...string[]]),
+    priority: z.enum(PRIORITIES),
+    sentiment: z.enum(SENTIMENTS),
+    language: z.string().min(2).max(16),
+    summary: z.string().min(1).max(200),
+    reply: z.string().min(1).max(1200),
+  });
+}
+export type TriageOutput = z.infer<ReturnType<typeof triageOutputSchema>>;
+export const TRIAGE_FIELDS = ['category', 'priority', 'sentiment', 'language', 'summary', 'reply'] as const;
+export type TriageField = (typeof TRIAGE_FIELDS)[number];
+
+/** JSON Schema (draft 2020-12) for constrained decoding. */
+export function triageJsonSchema(labels: readonly string[]): Record<string, unknown> {
+  return z.toJSONSchema(triageOutputSchema(labels)) as Record<string, unknown>;
+}
+
+/** One field of a triage result, with where it came from and how sure we are. */
+export const FieldValueSchema = z.object({
+  value: z.string(),
+  confidence: z.number().min(0).max(1),
+  source: z.enum(['classifier', 'device', 'gateway', 'agent']),
+});
+export type FieldValue = z.infer<typeof FieldValueSchema>;
+
+/** Zendesk-style tags: lowercase, `[a-z0-9_]` only. */
+export function toTags(fields: Partial<Record<TriageField, { value: string }>>): string[] {
+  const tag = (prefix: string, value: string): string =>
+    `${prefix}__${
+      value
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '_')
+        .replace(/^_+|_+$/g, '') || 'unknown'
+    }`;
+  const tags: string[] = [];
+  if (fields.category) tags.push(tag('intent', fields.category.value));
+  if (fields.priority) tags.push(tag('priority', fields.priority.value));
+  if (fields.sentiment) tags.push(tag('sentiment', fields.sentiment.value));
+  if (fields.language) tags.push(tag('lang', fields.language.value));
+  return tags;
+}
