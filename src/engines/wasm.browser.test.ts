@@ -5,6 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { TINY_REPLY, makeTinyLlamaGguf } from '../../test/support/gguf.ts';
 import { InvalidOutputError, ModelCorruptError, ModelNotLoadedError } from '../errors.ts';
+import { createEngine } from './index.ts';
 import { createWasmEngine } from './wasm.ts';
 import type { LoadProgress, LocalEngine, ModelDescriptor } from './types.ts';
 
@@ -170,5 +171,13 @@ describe('wasm engine on a generated tiny llama', () => {
     await fresh.load(blobModel(good, 'good'));
     expect((await fresh.chat([{ role: 'user', content: 'hi' }]).result).text).toBe(TINY_REPLY);
     await fresh.unload();
+  });
+
+  it('is reachable through the lazy createEngine() of the engines index', async () => {
+    const lazy = await createEngine('wasm');
+    expect(lazy.capabilities).toMatchObject({ kind: 'wasm', gpu: false, jsonSchema: true });
+    await lazy.load(blobModel(makeTinyLlamaGguf({ reply: 'lazy ok' }), 'lazy'));
+    expect((await lazy.complete('x').result).text).toBe('lazy ok');
+    await lazy.unload();
   });
 });
