@@ -49,6 +49,9 @@ function firstLoadZodMini(): Plugin {
 function components(): UserConfig {
   return {
     publicDir: false,
+    // Assets (wllama.wasm) resolve relative to the module (import.meta.url), not the site root: the
+    // components are served under /components/ or any path a site copies them to.
+    base: './',
     plugins: [firstLoadZodMini()],
     build: {
       outDir: 'dist/components',
@@ -71,6 +74,7 @@ function components(): UserConfig {
 function componentBundle(): UserConfig {
   return {
     publicDir: false,
+    base: './',
     build: {
       outDir: 'dist/components',
       emptyOutDir: false,

@@ -1,0 +1,240 @@
+/**
+ * <tier-assist> end to end in real Chromium (no WebGPU: the wasm engine path), against the real gateway
+ * app (src/server) on a socket, serving the built components (dist/components, `npm run
+ * build:components` first) and a test page, with the provider stand-in (test/support/upstream.ts)
+ * behind it. The on-device model is a generated tiny llama GGUF whose reply is known.
+ */
+import { serve, type ServerType } from '@hono/node-server';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/server/app.ts';
+import { loadConfig } from '../../src/server/config.ts';
+import { CHROMIUM_ARGS, chromiumPath } from '../support/chromium.ts';
+import { TINY_REPLY, makeTinyLlamaGguf } from '../support/gguf.ts';
+import { startUpstream, type Upstream } from '../support/upstream.ts';
+
+const root = resolve(import.meta.dirname, '../..');
+const STAND_IN_REPLY = 'We will write to [EMAIL_1] with both mortgage options, compared year by year.';
+
+const PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>tier-assist e2e</title>
+<script type="module" src="/components/tier-assist.js"></script></head>
+<body><main><script type="module">
+  const params = new URLSearchParams(location.search);
+  const el = document.createElement('tier-assist');
+  for (const [k, v] of params) el.setAttribute(k, v);
+  window.events = [];
+  for (const type of ['tier-route', 'tier-response', 'tier-escalate', 'tier-error', 'tier-model-progress'])
+    el.addEventListener(type, (e) => window.events.push({ type, detail: JSON.parse(JSON.stringify(e.detail, (k, v) => (v instanceof Error ? { code: v.code, message: v.message, data: v.data } : v))) }));
+  document.querySelector('main').append(el);
+</script></main></body></html>`;
+
+interface Gateway {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The real gateway app on 127.0.0.1:0, configured from env-style settings, serving components + e2e files. */
+async function startGateway(env: Record<string, string>, e2eDir: string): Promise<Gateway> {
+  const { config, tiers } = loadConfig({}, env);
+  const app = createApp({ config, tiers, log: () => undefined });
+  const rel = (p: string) => relative(process.cwd(), p) || '.';
+  app.use('/components/*', serveStatic({ root: rel(join(root, 'dist')) }));
+  app.use('/e2e/*', serveStatic({ root: rel(join(e2eDir, '..')) }));
+  const server: ServerType = await new Promise((done) => {
+    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => done(s));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((done) => server.close(() => done())),
+  };
+}
+
+let upstream: Upstream;
+let gateway: Gateway;
+let bare: Gateway;
+let browser: Browser;
+let dir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'tier-e2e-'));
+  const e2eDir = join(dir, 'e2e');
+  rmSync(e2eDir, { recursive: true, force: true });
+  (await import('node:fs')).mkdirSync(e2eDir);
+  writeFileSync(join(e2eDir, 'page.html'), PAGE);
+  writeFileSync(join(e2eDir, 'tiny.gguf'), makeTinyLlamaGguf());
+  upstream = await startUpstream({ reply: STAND_IN_REPLY });
+  gateway = await startGateway(
+    { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: upstream.anthropicBaseUrl },
+    e2eDir,
+  );
+  bare = await startGateway({}, e2eDir);
+  browser = await chromium.launch({
+    executablePath: chromiumPath(),
+    args: [...CHROMIUM_ARGS],
+    headless: true,
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await gateway?.close();
+  await bare?.close();
+  await upstream?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function open(base: string, attrs: Record<string, string>): Promise<Page> {
+  const page = await browser.newPage();
+  page.on('pageerror', (error) => console.error('[page error]', error.message));
+  await page.goto(`${base}/e2e/page.html?${new URLSearchParams(attrs)}`);
+  await page.locator('tier-assist textarea').waitFor();
+  return page;
+}
+
+async function downloadModel(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Check this device' }).click();
+  const consent = page.locator('tier-assist [part~="consent-button"]');
+  await consent.waitFor();
+  await consent.click();
+  await page.getByText('On-device model ready').waitFor({ timeout: 60_000 });
+}
+
+async function ask(page: Page, text: string): Promise<void> {
+  const input = page.getByRole('textbox', { name: 'Your question' });
+  await input.fill(text);
+  await input.press('Enter');
+}
+
+const badges = (page: Page) => page.locator('tier-assist [part~="badge"]');
+const COMPLEX =
+  'My e-mail is ann.lee@example.com. Compare the total interest paid on a 25-year and a 30-year fixed mortgage of 300,000 at 4.5%, derive the amortisation formula step by step, and explain the trade-offs for refinancing after 7 years.';
+
+describe('<tier-assist> end to end', () => {
+  it('answers a simple request on-device with the wasm engine on a generated GGUF, with a badge', async () => {
+    const page = await open(gateway.url, {
+      tiers: 'local',
+      model: '/e2e/tiny.gguf',
+      'conversation-key': 'e2e-local',
+    });
+    const adapter = await page.evaluate(async () => {
+      const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+      return gpu ? (await gpu.requestAdapter()) !== null : false;
+    });
+    expect(adapter).toBe(false); // no WebGPU here: the wasm engine answers
+    await downloadModel(page);
+    const progress = await page.evaluate(() =>
+      (window as unknown as { events: { type: string }[] }).events.filter(
+        (e) => e.type === 'tier-model-progress',
+      ),
+    );
+    expect(progress.length).toBeGreaterThan(0);
+    await ask(page, 'Hi!');
+    await badges(page).first().waitFor({ timeout: 60_000 });
+    const badge = badges(page).first();
+    expect(await badge.getAttribute('data-tier')).toBe('local');
+    expect(await badge.textContent()).toContain('on-device, free');
+    expect(await page.locator('tier-assist [part~="answer"]').first().textContent()).toContain(TINY_REPLY);
+    await page.close();
+  });
+
+  it('escalates a complex request to the gateway, streams it, redacts the e-mail and restores it', async () => {
+    const before = upstream.requests.length;
+    upstream.faults.push({ kind: 'slow', delayMs: 40 });
+    const page = await open(gateway.url, {
+      gateway: '/',
+      model: '/e2e/tiny.gguf',
+      quality: '0.9',
+      privacy: 'redact',
+      'conversation-key': 'e2e-escalate',
+    });
+    await downloadModel(page);
+    await ask(page, COMPLEX);
+    // Streaming: part of the stand-in's reply is visible before the badge (the end) arrives.
+    await page.getByText('We will write to', { exact: false }).waitFor({ timeout: 30_000 });
+    expect(await badges(page).count()).toBe(0);
+    await badges(page).first().waitFor({ timeout: 30_000 });
+    const tier = await badges(page).first().getAttribute('data-tier');
+    expect(['mid', 'frontier']).toContain(tier);
+    expect(await badges(page).first().textContent()).toMatch(/\$\d/);
+    const answer = await page.locator('tier-assist [part~="answer"]').first().textContent();
+    expect(answer).toContain('ann.lee@example.com');
+    const sent = JSON.stringify(upstream.requests.slice(before).map((r) => r.body));
+    expect(sent).toContain('[EMAIL_1]');
+    expect(sent).not.toContain('ann.lee@example.com');
+    await page.close();
+  });
+
+  it('falls back to the on-device model with a note when the gateway is down', async () => {
+    const page = await open(gateway.url, {
+      gateway: 'http://127.0.0.1:9',
+      model: '/e2e/tiny.gguf',
+      quality: '0.9',
+      'conversation-key': 'e2e-down',
+    });
+    await downloadModel(page);
+    await ask(page, COMPLEX);
+    await badges(page).first().waitFor({ timeout: 60_000 });
+    expect(await badges(page).first().getAttribute('data-tier')).toBe('local');
+    expect(await page.locator('tier-assist [part~="note"]').first().textContent()).toMatch(
+      /answered on this device instead|Showing the on-device answer/,
+    );
+    expect(await page.locator('tier-assist [part~="answer"]').first().textContent()).toContain(TINY_REPLY);
+    await page.close();
+  });
+
+  it('without WebGPU and without a usable wasm model it says why, still escalates, and survives a reload', async () => {
+    const page = await open(gateway.url, {
+      gateway: '/',
+      model: '/e2e/missing.gguf',
+      'conversation-key': 'e2e-nomodel',
+    });
+    await page.getByRole('button', { name: 'Check this device' }).click();
+    const panel = page.locator('tier-assist [part~="engine"]');
+    await page.getByText('cannot run an on-device model').waitFor();
+    expect(await panel.textContent()).toMatch(/missing\.gguf is not available \(HTTP 404/);
+    await ask(page, 'What are your opening hours?');
+    await badges(page).first().waitFor({ timeout: 30_000 });
+    expect(['mid', 'frontier']).toContain(await badges(page).first().getAttribute('data-tier'));
+    const route = await page.evaluate(
+      () =>
+        (
+          window as unknown as { events: { type: string; detail: { decision: { flags: string[] } } }[] }
+        ).events.find((e) => e.type === 'tier-route')?.detail.decision.flags,
+    );
+    expect(route).toContain('no-local-engine');
+
+    await page.reload();
+    await page.locator('tier-assist [part~="badge"]').first().waitFor();
+    const text = await page.locator('tier-assist [part~="log"]').textContent();
+    expect(text).toContain('What are your opening hours?');
+    expect(text).toContain('We will write to');
+    await page.close();
+  });
+
+  it('with no upstream configured, an escalation shows the setting to add', async () => {
+    const page = await open(bare.url, {
+      gateway: '/',
+      tiers: 'mid,frontier',
+      'conversation-key': 'e2e-bare',
+    });
+    await ask(page, 'Explain the difference between APR and APY.');
+    const error = page.locator('tier-assist .error');
+    await error.waitFor({ timeout: 30_000 });
+    expect(await error.textContent()).toContain('ANTHROPIC_API_KEY');
+    const setting = await page.evaluate(
+      () =>
+        (window as unknown as { events: { type: string; detail: { setting?: string } }[] }).events.find(
+          (e) => e.type === 'tier-error',
+        )?.detail.setting,
+    );
+    expect(setting).toBe('ANTHROPIC_API_KEY');
+    await page.close();
+  });
+});
