@@ -103,7 +103,10 @@ export const GatewayConfigSchema = z.object({
     .default({ kind: 'memory' }),
   usageLog: z
     .discriminatedUnion('kind', [
-      z.object({ kind: z.literal('file'), path: z.string().min(1).default('tier-assist-usage.jsonl') }),
+      z.object({
+        kind: z.literal('file'),
+        path: z.string().min(1).default('.cache/tier-assist/usage.jsonl'),
+      }),
       z.object({
         kind: z.literal('redis'),
         url: z.string().min(1).optional(),
@@ -111,7 +114,7 @@ export const GatewayConfigSchema = z.object({
       }),
       z.object({ kind: z.literal('memory') }),
     ])
-    .default({ kind: 'file', path: 'tier-assist-usage.jsonl' }),
+    .default({ kind: 'file', path: '.cache/tier-assist/usage.jsonl' }),
   /** Trust X-Forwarded-For for the client IP (only behind your own proxy). */
   trustProxy: z.boolean().default(false),
 });
