@@ -8,7 +8,7 @@
  */
 import type { RemoteTier } from '../../src/config/index.ts';
 import { redactPii } from '../../src/privacy/index.ts';
-import { route } from '../../src/router/index.ts';
+import { route, verifyAnswer } from '../../src/router/index.ts';
 import type { Decision, RouteContext } from '../../src/router/types.ts';
 import { AbortError, InvalidInputError } from '../../src/errors.ts';
 import {
@@ -61,6 +61,7 @@ export function main(deps: BackgroundDeps): {
     settings: () => loadSettings(),
     decide: deps.decide,
     redact: deps.redact,
+    verify: (input) => verifyAnswer(input),
     local: async (id, messages) => {
       const settings = await loadSettings();
       const out = await deps.offscreen.request('engine.chat', {
@@ -70,7 +71,7 @@ export function main(deps: BackgroundDeps): {
         maxTokens: 256,
         temperature: 0.2,
       });
-      return { text: out.text, model: out.model };
+      return { text: out.text, model: out.model, finishReason: out.finishReason };
     },
     escalate: (settings, decision, messages) =>
       escalate(settings.gateway, decision.tier as RemoteTier, messages, { reason: decision.reason }),

@@ -4,10 +4,11 @@
  * side panel (in `chrome.storage.session`, so a panel opened later, or after a worker restart,
  * still finds it).
  */
-import type { PrivacyPolicy, TaskKind } from '../../src/config/index.ts';
+import type { PrivacyPolicy, RemoteTier, TaskKind } from '../../src/config/index.ts';
 import type { ChatMessage } from '../../src/engines/types.ts';
 import { toTierError } from '../../src/errors.ts';
 import type { Decision, RouteContext } from '../../src/router/types.ts';
+import type { Verdict, VerifyInput } from '../../src/router/index.ts';
 import type { JobKind, JobResult } from '../messaging.ts';
 import type { Settings } from '../settings.ts';
 import type { Escalated } from './gateway.ts';
@@ -34,6 +35,18 @@ const INSTRUCTIONS: Record<JobKind, string> = {
     'You triage customer support tickets. Reply with JSON only: {"category": string, "priority": "low"|"normal"|"high"|"urgent", "summary": string, "reply": string}.',
 };
 
+/** The shape a triage answer must have (the cascade verifier checks it). */
+export const TRIAGE_SCHEMA = {
+  type: 'object',
+  required: ['category', 'priority', 'summary'],
+  properties: {
+    category: { type: 'string' },
+    priority: { type: 'string', enum: ['low', 'normal', 'high', 'urgent'] },
+    summary: { type: 'string' },
+    reply: { type: 'string' },
+  },
+} as const;
+
 export function jobMessages(kind: JobKind, text: string): ChatMessage[] {
   return [
     { role: 'system', content: INSTRUCTIONS[kind] },
@@ -47,7 +60,12 @@ export interface JobDeps {
   decide: (text: string, context: RouteContext) => Decision;
   /** Replaces personal data with placeholders (src/privacy `redactPii`); `restore` puts it back. */
   redact: (text: string) => { text: string; found: boolean; restore: (answer: string) => string };
-  local: (id: string, messages: ChatMessage[]) => Promise<{ text: string; model: string }>;
+  local: (
+    id: string,
+    messages: ChatMessage[],
+  ) => Promise<{ text: string; model: string; finishReason: 'stop' | 'length' | 'abort' }>;
+  /** The router's cascade verifier (src/router `verifyAnswer`). */
+  verify: (input: VerifyInput) => Verdict;
   escalate: (settings: Settings, decision: Decision, messages: ChatMessage[]) => Promise<Escalated>;
   publish: (job: JobResult) => Promise<void>;
   record: (entry: LedgerEntry) => Promise<unknown>;
@@ -99,6 +117,32 @@ export async function runJob(deps: JobDeps, id: string, kind: JobKind, input: st
   };
   await deps.publish(base);
   const messages = jobMessages(kind, input);
+  const canLeave = Boolean(settings.gateway.url) && !(piiFound && privacy === 'local-only');
+
+  // Leaving the device: with the "redact" policy, personal data is replaced before sending and put
+  // back into the answer here ("local-only" with personal data never leaves: the router keeps it on
+  // the device and the cascade does not escalate it).
+  const remote = async (tier: RemoteTier, reason: string, escalated: boolean): Promise<JobResult> => {
+    const redacted = privacy === 'redact' && piiFound;
+    const outgoing = redacted ? jobMessages(kind, redaction.text) : messages;
+    const out = await deps.escalate(settings, { ...decision, tier, reason }, outgoing);
+    const text = redacted ? redaction.restore(out.text) : out.text;
+    await deps.record({
+      surface: 'extension',
+      task: taskOf(kind),
+      tier,
+      model: out.model,
+      inputTokens: out.inputTokens,
+      outputTokens: out.outputTokens,
+      totalMs: deps.now() - started,
+      escalated,
+      ...(escalated ? { escalationReason: reason.slice(0, 300) } : {}),
+      reason: decision.reason,
+      ...(out.costUsd === undefined ? {} : { costUsd: out.costUsd }),
+    });
+    return { ...base, state: 'done', tier, reason, text: text.trim(), model: out.model, redacted };
+  };
+
   let done: JobResult;
   try {
     if (decision.tier === 'local') {
@@ -114,26 +158,24 @@ export async function runJob(deps: JobDeps, id: string, kind: JobKind, input: st
         totalMs: deps.now() - started,
         reason: decision.reason,
       });
+      // Cascade (the router's "cascade" flag, e.g. triage): keep the device's answer only when the
+      // verifier accepts it; otherwise ask the mid tier through the gateway when that is allowed.
+      if (decision.flags.includes('cascade')) {
+        const verdict = deps.verify({
+          text: out.text,
+          finishReason: out.finishReason,
+          task: taskOf(kind),
+          prompt: input,
+          ...(kind === 'triage' ? { jsonSchema: TRIAGE_SCHEMA } : {}),
+        });
+        if (!verdict.accept && canLeave) {
+          const reason = `${decision.reason} The on-device answer was rejected (${verdict.reason}), so the mid tier answered.`;
+          await deps.publish({ ...done, state: 'running', reason });
+          done = await remote('mid', reason, true);
+        }
+      }
     } else {
-      // Leaving the device: with the "redact" policy, personal data is replaced before sending and
-      // put back into the answer here ("local-only" with personal data never gets this far: the
-      // router keeps it on the device).
-      const redacted = privacy === 'redact' && piiFound;
-      const outgoing = redacted ? jobMessages(kind, redaction.text) : messages;
-      const out = await deps.escalate(settings, decision, outgoing);
-      const text = redacted ? redaction.restore(out.text) : out.text;
-      done = { ...base, state: 'done', text: text.trim(), model: out.model, redacted };
-      await deps.record({
-        surface: 'extension',
-        task: taskOf(kind),
-        tier: decision.tier,
-        model: out.model,
-        inputTokens: out.inputTokens,
-        outputTokens: out.outputTokens,
-        totalMs: deps.now() - started,
-        reason: decision.reason,
-        ...(out.costUsd === undefined ? {} : { costUsd: out.costUsd }),
-      });
+      done = await remote(decision.tier, decision.reason, false);
     }
     if (kind === 'triage') {
       const triage = triageOf(done.text);

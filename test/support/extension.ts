@@ -144,13 +144,20 @@ export async function waitForGhost(page: Page, timeout = 30_000): Promise<string
  */
 export async function setOptions(
   ext: LaunchedExtension,
-  fields: { modelUrl?: string; debounceMs?: number; gatewayUrl?: string; disabledSites?: string[] },
+  fields: {
+    modelUrl?: string;
+    debounceMs?: number;
+    gatewayUrl?: string;
+    gatewayToken?: string;
+    disabledSites?: string[];
+  },
 ): Promise<string> {
   const page = await ext.openPage('extension/options/index.html');
   await page.waitForSelector('#settings');
   if (fields.modelUrl !== undefined) await page.fill('#model-url', fields.modelUrl);
   if (fields.debounceMs !== undefined) await page.fill('#debounce', String(fields.debounceMs));
   if (fields.gatewayUrl !== undefined) await page.fill('#gateway-url', fields.gatewayUrl);
+  if (fields.gatewayToken !== undefined) await page.fill('#gateway-token', fields.gatewayToken);
   if (fields.disabledSites !== undefined) await page.fill('#sites', fields.disabledSites.join('\n'));
   await page.click('button[type="submit"]');
   await page.waitForFunction(() => (document.getElementById('notice')?.textContent ?? '') !== '');
