@@ -90,7 +90,7 @@ describe('gateway process', () => {
 
   it('bad input is a 4xx JSON error and the process keeps serving', async () => {
     const token = await gw.mintToken('e2e', SECRET, ORIGIN);
-    const send = (body: string | Uint8Array, headers: Record<string, string> = {}) =>
+    const send = (body: string, headers: Record<string, string> = {}) =>
       fetch(`${gw.url}/v1/chat/completions`, {
         method: 'POST',
         headers: {
