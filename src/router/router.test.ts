@@ -20,6 +20,9 @@ const FRONTIER = [
   'A buyer opened a fraud dispute on a $2,150 laptop order that shipped to the billing address with signature confirmation. Analyze the evidence and write our chargeback rebuttal.',
   "Prove that the sum of the angles of a triangle is 180 degrees using Euclid's parallel postulate, justifying every step.",
   'My patient is on lithium and just started an ACE inhibitor and a thiazide diuretic. Explain the interaction mechanism, the toxicity risk and the monitoring plan.',
+  'Is the arbitration clause in my contract enforceable?',
+  'A cardholder claims fraud on an order we delivered. How do we fight the chargeback?',
+  'Prove that 7 divides 8^n - 1 for every n.',
   'Write a complete multi-threaded web crawler in Java with politeness delays, robots.txt parsing, a persistent frontier and deduplication, including the full source code and tests.',
 ];
 
