@@ -1,1 +1,6 @@
+/** The elements and what hosts use with them (types of events, the engine controller). */
 export { TierAssist } from './tier-assist/tier-assist.ts';
+export type * from './tier-assist/events.ts';
+export { EngineController } from './shared/engine-controller.ts';
+export type { EngineState, DownloadProgress } from './shared/engine-controller.ts';
+export { TierSavings } from './tier-savings/tier-savings.ts';

@@ -2,12 +2,13 @@
 
 export function formatBytes(bytes: number): string {
   if (!Number.isFinite(bytes) || bytes < 0) return '?';
-  if (bytes < 1024) return `${bytes} B`;
+  // Decimal units, as download sizes are usually quoted (808 MB, not 770 MiB).
+  if (bytes < 1000) return `${bytes} B`;
   const units = ['KB', 'MB', 'GB', 'TB'];
-  let value = bytes / 1024;
+  let value = bytes / 1000;
   let i = 0;
-  while (value >= 1024 && i < units.length - 1) {
-    value /= 1024;
+  while (value >= 1000 && i < units.length - 1) {
+    value /= 1000;
     i += 1;
   }
   return `${value >= 100 ? Math.round(value) : value.toFixed(1)} ${units[i]}`;

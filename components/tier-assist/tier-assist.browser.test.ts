@@ -195,7 +195,7 @@ describe('<tier-assist> on-device answers, events and keyboard', () => {
     $<HTMLButtonElement>(el, '.engine button')!.click();
     await until(() => $(el, '[part~="consent-button"]') !== null, 'consent');
     expect(provider.loads).toBe(0);
-    expect(text(el)).toContain('1000 B download');
+    expect(text(el)).toContain('1.0 KB download');
     $<HTMLButtonElement>(el, '[part~="consent-button"]')!.click();
     await until(() => el.engine.state.status === 'ready', 'ready');
     expect(progress).toEqual([250, 500, 1000]);
@@ -315,6 +315,40 @@ describe('<tier-assist> on-device answers, events and keyboard', () => {
     await until(() => !el.busy && el.turns.length === 2, 'answer');
     expect($(el, '.error')!.textContent).toMatch(/gateway attribute/);
     expect(errors).toEqual(['engine_unavailable']);
+  });
+});
+
+describe('<tier-assist> keyboard-only use and the answer actions', () => {
+  it('Tab moves through the controls in order, all reachable without a mouse', async () => {
+    const el = await mount({}, fakeProvider(fakeEngine(() => 'ok')));
+    const order: string[] = [];
+    $<HTMLButtonElement>(el, '[part~="clear-button"]')!.disabled = false;
+    ($(el, '.engine button') as HTMLButtonElement).focus();
+    for (let i = 0; i < 4; i += 1) {
+      const active = el.shadowRoot!.activeElement as HTMLElement | null;
+      order.push(active?.getAttribute('part') ?? active?.tagName.toLowerCase() ?? 'none');
+      await userEvent.keyboard('{Tab}');
+    }
+    expect(order).toEqual(['button', 'log', 'input', 'button send-button']);
+  });
+
+  it('"Ask a bigger model" re-asks the question one tier up', async () => {
+    const el = await mount({ gateway: 'http://127.0.0.1:9' }, fakeProvider(fakeEngine(() => 'Fine answer.')));
+    await makeReady(el);
+    const decisions: { tier: string; flags: string[] }[] = [];
+    el.addEventListener('tier-route', (e) => decisions.push(e.detail.decision));
+    el.addEventListener('tier-escalate', (e) => e.preventDefault());
+    await send(el, 'thanks!');
+    await until(() => $(el, '[part~="badge"]') !== null, 'badge');
+    const bigger = $<HTMLButtonElement>(el, '[part~="bigger-button"]');
+    expect(bigger).not.toBeNull();
+    bigger!.click();
+    await until(() => decisions.length === 2 && !el.busy, 'second answer', 10_000);
+    expect(decisions[1]).toMatchObject({ tier: 'mid' });
+    expect(decisions[1]!.flags).toContain('user-asked-bigger');
+    // The question is not repeated in the conversation: one user turn, two answers.
+    expect(el.turns.filter((t) => t.role === 'user')).toHaveLength(1);
+    expect(el.turns).toHaveLength(3);
   });
 });
 

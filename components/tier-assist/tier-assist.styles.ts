@@ -59,8 +59,10 @@ export const styles = [
     .user {
       align-self: flex-end;
       background: var(--_surface);
-      white-space: pre-wrap;
       max-width: 85%;
+    }
+    .user .text {
+      white-space: pre-wrap;
     }
     .assistant {
       border: 1px solid var(--_border);

@@ -671,7 +671,8 @@ export class TierAssist extends LitElement {
   private renderTurn(turn: Turn, index: number): TemplateResult {
     if (turn.role === 'user') {
       return html`<li part="message message-user" class="user">
-        <span class="visually-hidden">You said:</span>${turn.text}
+        <span class="visually-hidden">You said:</span>
+        <span class="text">${turn.text}</span>
       </li>`;
     }
     const last = index === this.turns.length - 1;
