@@ -19,7 +19,7 @@ export const ModelDescriptorSchema = z.object({
 });
 
 /** Engines the offscreen document can host (extension/offscreen/engines.ts). */
-export const HOSTED_ENGINES: readonly ModelDescriptor['engine'][] = ['wasm'];
+export const HOSTED_ENGINES: readonly ModelDescriptor['engine'][] = ['wasm', 'webllm', 'chrome-ai'];
 
 /** Models offered in the options page (id, label, download size), from the engines' catalog. */
 export const CATALOG: ModelDescriptor[] = ENGINE_CATALOG.filter((m) => HOSTED_ENGINES.includes(m.engine));

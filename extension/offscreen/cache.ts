@@ -1,7 +1,8 @@
 /**
- * What on-device model data this extension stores, and deleting it: the origin-private file system
- * (wllama's GGUF cache) and Cache Storage (WebLLM's weights), with sizes.
+ * What on-device model data this extension stores, and deleting it: the model cache (GGUF files for
+ * the wasm engine), plus anything in the origin-private file system and Cache Storage, with sizes.
  */
+import type { ModelCache } from '../../src/engines/index.ts';
 import type { CacheEntry } from '../messaging.ts';
 
 async function walk(dir: FileSystemDirectoryHandle, prefix: string, out: CacheEntry[]): Promise<void> {
@@ -14,12 +15,15 @@ async function walk(dir: FileSystemDirectoryHandle, prefix: string, out: CacheEn
   }
 }
 
-export async function listCache(): Promise<{
+export async function listCache(models: ModelCache): Promise<{
   entries: CacheEntry[];
   usageBytes: number;
   quotaBytes: number;
 }> {
-  const entries: CacheEntry[] = [];
+  const entries: CacheEntry[] = (await models.list()).map((m) => ({
+    id: `model:${m.id}`,
+    bytes: m.storedBytes,
+  }));
   try {
     await walk(await navigator.storage.getDirectory(), '', entries);
   } catch {
@@ -38,7 +42,13 @@ export async function listCache(): Promise<{
   return { entries, usageBytes: estimate.usage ?? 0, quotaBytes: estimate.quota ?? 0 };
 }
 
-export async function deleteCache(id: string): Promise<boolean> {
+export async function deleteCache(models: ModelCache, id: string): Promise<boolean> {
+  if (id.startsWith('model:')) {
+    const modelId = id.slice('model:'.length);
+    if (!(await models.has(modelId))) return false;
+    await models.delete(modelId);
+    return true;
+  }
   if (id.startsWith('cache:')) return caches.delete(id.slice('cache:'.length));
   if (!id.startsWith('opfs:')) return false;
   const parts = id.slice('opfs:'.length).split('/');

@@ -14,7 +14,7 @@ import type {
 import type { EngineState, EngineStatus } from '../messaging.ts';
 import type { Generated } from './protocol.ts';
 
-export type EngineFactory = (model: ModelDescriptor) => LocalEngine;
+export type EngineFactory = (model: ModelDescriptor) => LocalEngine | Promise<LocalEngine>;
 
 export interface GenerateRequest {
   id: string;
@@ -74,8 +74,9 @@ export class EngineHost {
       this.#progress = 0;
       this.#error = undefined;
       // A fresh instance per load: a failed load can leave an engine's worker unusable.
-      const engine = this.#create(model);
+      let engine: LocalEngine;
       try {
+        engine = await this.#create(model);
         await engine.load(model, {
           onProgress: (p) => {
             this.#progress = p.totalBytes > 0 ? Math.min(p.loadedBytes / p.totalBytes, 1) : this.#progress;

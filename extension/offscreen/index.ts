@@ -8,7 +8,7 @@ import { ENGINE_PORT, listenPorts, SUGGEST_MAX_TOKENS, SUGGEST_PREFIX_CHARS } fr
 import { approxTokens, ledgerStats } from '../background/stats.ts';
 import { deleteCache, listCache } from './cache.ts';
 import { EngineHost, type EngineFactory } from './engine-host.ts';
-import { createEngine } from './engines.ts';
+import { createEngine, modelCache } from './engines.ts';
 import { offscreenChannel, type OffscreenHandlers } from './protocol.ts';
 
 export interface OffscreenDeps {
@@ -41,8 +41,8 @@ export function main(deps: OffscreenDeps): { host: EngineHost; stop: () => void 
       await host.ensure(model as Parameters<EngineHost['ensure']>[0]);
       return host.status();
     },
-    'cache.list': async () => listCache(),
-    'cache.delete': async ({ id }) => ({ deleted: await deleteCache(id) }),
+    'cache.list': async () => listCache(modelCache()),
+    'cache.delete': async ({ id }) => ({ deleted: await deleteCache(modelCache(), id) }),
   };
   const stop = offscreenChannel.listen(handlers, deps.runtime);
 

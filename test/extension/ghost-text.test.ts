@@ -163,6 +163,7 @@ describe('ghost text with the wasm engine (built extension)', () => {
     await typeIn(page, '#t', 'Hello');
     await waitForGhost(page);
     const worker = await ext.serviceWorker();
+    const downloads = site.hits.get('/model.gguf') ?? 0;
     await worker.evaluate(() => chrome.offscreen.closeDocument());
     await ext.stopServiceWorker();
     await page.keyboard.press('Escape');
@@ -170,6 +171,8 @@ describe('ghost text with the wasm engine (built extension)', () => {
     await page.keyboard.type(' again', { delay: 10 });
     await waitForGhost(page);
     expect(Date.now() - started).toBeLessThan(10_000);
+    // Reloaded from the model cache, not downloaded again.
+    expect(site.hits.get('/model.gguf') ?? 0).toBe(downloads);
     await page.close();
   });
 
@@ -194,6 +197,18 @@ describe('ghost text with the wasm engine (built extension)', () => {
     expect(Number(await popup.textContent('#today [data-tier="local"]'))).toBeGreaterThan(0);
     expect(await popup.textContent('#engine')).toContain('loaded');
     await popup.close();
+  });
+
+  it('lists the cached model with its size in the options page, and deletes it', async () => {
+    const page = await ext.openPage('extension/options/index.html');
+    await page.waitForSelector('#settings');
+    await page.click('text=Show cached models');
+    const item = page.locator('#cache li', { hasText: 'model:model.gguf' });
+    await item.waitFor();
+    expect(await item.textContent()).toMatch(/model:model\.gguf — 0\.\d\d MB/);
+    await item.locator('button').click();
+    await page.waitForFunction(() => !document.getElementById('cache')?.textContent?.includes('model.gguf'));
+    await page.close();
   });
 
   it('logged no manifest errors, console errors or CSP violations', async () => {
