@@ -159,9 +159,10 @@ describe('model cache (IndexedDB)', () => {
     const good = await digest(await c.open(model));
 
     const db = await openDB(dbName);
-    const chunk = (await db.get('chunks', ['tiny.gguf', 1])) as { data: ArrayBuffer };
-    const bytes = new Uint8Array(chunk.data);
+    const chunk = (await db.get('chunks', ['tiny.gguf', 1])) as { data: Blob };
+    const bytes = new Uint8Array(await chunk.data.arrayBuffer());
     bytes[100] = (bytes[100] ?? 0) ^ 0xff;
+    chunk.data = new Blob([bytes]);
     await db.put('chunks', chunk);
     expect((await c.verify('tiny.gguf', 'size')).ok).toBe(true);
     expect((await c.verify('tiny.gguf', 'hash')).reason).toMatch(/chunk 1/);

@@ -48,7 +48,12 @@ interface ChunkRecord {
   index: number;
   bytes: number;
   sha256: string;
-  data: ArrayBuffer;
+  /** A Blob (Chromium keeps it as a file; reading it back is lazy); ArrayBuffer in older entries. */
+  data: Blob | ArrayBuffer;
+}
+
+function sizeOf(data: Blob | ArrayBuffer): number {
+  return data instanceof Blob ? data.size : data.byteLength;
 }
 
 export interface CachedModel {
@@ -220,8 +225,10 @@ export class ModelCache {
     for (let i = 0; i < r.chunkCount; i++) {
       const c = (await db.get('chunks', [id, i])) as ChunkRecord | undefined;
       if (!c) return { ok: false, reason: `chunk ${i} is missing` };
-      if (c.data.byteLength !== c.bytes) return { ok: false, reason: `chunk ${i} has the wrong size` };
-      if (depth === 'hash' && (await sha256Hex(c.data)) !== c.sha256)
+      if (sizeOf(c.data) !== c.bytes) return { ok: false, reason: `chunk ${i} has the wrong size` };
+      const bytes =
+        depth === 'hash' ? (c.data instanceof Blob ? await c.data.arrayBuffer() : c.data) : undefined;
+      if (bytes && (await sha256Hex(bytes)) !== c.sha256)
         return { ok: false, reason: `chunk ${i} does not match its hash` };
       total += c.bytes;
     }
@@ -342,13 +349,13 @@ export class ModelCache {
       });
     const flush = async (): Promise<void> => {
       if (filled === 0) return;
-      const data = buffer.slice(0, filled).buffer;
+      const data = buffer.subarray(0, filled);
       const chunk: ChunkRecord = {
         modelId: model.id,
         index: record.chunkCount,
         bytes: filled,
         sha256: await sha256Hex(data),
-        data,
+        data: new Blob([data]),
       };
       const tx = db.transaction(['models', 'chunks'], 'readwrite');
       record.chunkCount += 1;
@@ -410,22 +417,34 @@ export class ModelCache {
     if (!r?.complete)
       throw new ModelCorruptError(`"${id}" is not fully in the model cache.`, { data: { modelId: id } });
     const db = await this.dbPromise;
-    const parts: ArrayBuffer[] = [];
+    const parts: (ArrayBuffer | Blob)[] = [];
     let loaded = 0;
     const verify = options.verify ?? this.options.verifyOnRead ?? true;
-    for (let i = 0; i < r.chunkCount; i++) {
+    // One read transaction per batch of chunks (a transaction per chunk is measurably slower).
+    const BATCH = 16;
+    for (let first = 0; first < r.chunkCount; first += BATCH) {
       throwIfAborted(options.signal);
-      const c = (await db.get('chunks', [id, i])) as ChunkRecord | undefined;
-      if (!c || c.data.byteLength !== c.bytes)
-        throw new ModelCorruptError(`Chunk ${i} of "${id}" is missing or truncated in the model cache.`, {
-          data: { modelId: id, chunk: i },
-        });
-      if (verify && (await sha256Hex(c.data)) !== c.sha256)
-        throw new ModelCorruptError(`Chunk ${i} of "${id}" is corrupt in the model cache.`, {
-          data: { modelId: id, chunk: i },
-        });
-      parts.push(c.data);
-      loaded += c.bytes;
+      const last = Math.min(r.chunkCount, first + BATCH) - 1;
+      const batch = (await db.getAll('chunks', IDBKeyRange.bound([id, first], [id, last]))) as ChunkRecord[];
+      for (let i = first; i <= last; i++) {
+        const c = batch[i - first];
+        if (!c || c.index !== i || sizeOf(c.data) !== c.bytes)
+          throw new ModelCorruptError(`Chunk ${i} of "${id}" is missing or truncated in the model cache.`, {
+            data: { modelId: id, chunk: i },
+          });
+        if (verify) {
+          const bytes = c.data instanceof Blob ? await c.data.arrayBuffer() : c.data;
+          if ((await sha256Hex(bytes)) !== c.sha256)
+            throw new ModelCorruptError(`Chunk ${i} of "${id}" is corrupt in the model cache.`, {
+              data: { modelId: id, chunk: i },
+            });
+          parts.push(bytes);
+        } else {
+          // Blob chunks stay on disk until the engine reads them (no copy here).
+          parts.push(c.data);
+        }
+        loaded += c.bytes;
+      }
       options.onProgress?.({
         phase: 'cache-read',
         loadedBytes: loaded,
