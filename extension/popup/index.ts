@@ -3,6 +3,8 @@
  * site, and today's requests by tier with the money saved.
  */
 import { html, render } from 'lit';
+import '../../components/tier-savings/tier-savings.ts';
+import { DEFAULT_LEDGER_NAME } from '../../src/ledger/index.ts';
 import { request, type EngineStatus, type TodayStats } from '../messaging.ts';
 
 const app = document.getElementById('app')!;
@@ -80,6 +82,10 @@ function draw(): void {
             : html`<p>…</p>`
         }
       </section>
+      <details id="dashboard">
+        <summary>Savings dashboard</summary>
+        <tier-savings ledger-name=${DEFAULT_LEDGER_NAME}></tier-savings>
+      </details>
       ${view.error ? html`<p role="alert">${view.error}</p>` : null}
       <p><a href="../options/index.html" target="_blank">Options</a></p>`,
     app,

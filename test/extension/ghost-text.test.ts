@@ -196,6 +196,12 @@ describe('ghost text with the wasm engine (built extension)', () => {
     await popup.waitForSelector('#today');
     expect(Number(await popup.textContent('#today [data-tier="local"]'))).toBeGreaterThan(0);
     expect(await popup.textContent('#engine')).toContain('loaded');
+    // The ledger dashboard component reads the same ledger (extension origin IndexedDB).
+    await popup.click('#dashboard summary');
+    await popup.waitForFunction(() => {
+      const el = document.querySelector('tier-savings');
+      return (el?.shadowRoot?.textContent ?? '').includes('Saved');
+    });
     await popup.close();
   });
 
