@@ -1,24 +1,17 @@
 /**
- * <tier-assist> end to end in real Chromium (no WebGPU: the wasm engine path), against the real gateway
- * app (src/server) on a socket, serving the built components (dist/components, `npm run
- * build:components` first) and a test page, with the provider stand-in (test/support/upstream.ts)
- * behind it. The on-device model is a generated tiny llama GGUF whose reply is known.
+ * <tier-assist> end to end in real Chromium (no WebGPU: the wasm engine path), against real gateway
+ * processes (test/support/gateway.ts, like `npm start`) serving the built components (`npm run
+ * build:components` first), with the provider stand-in (test/support/upstream.ts) behind one of them and
+ * nothing configured behind the other. The on-device model is a generated tiny llama GGUF whose reply
+ * is known.
  */
-import { serve, type ServerType } from '@hono/node-server';
-import { serveStatic } from '@hono/node-server/serve-static';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/server/app.ts';
-import { loadConfig } from '../../src/server/config.ts';
 import { CHROMIUM_ARGS, chromiumPath } from '../support/chromium.ts';
+import { startGateway, type RunningGateway } from '../support/gateway.ts';
 import { TINY_REPLY, makeTinyLlamaGguf } from '../support/gguf.ts';
 import { startUpstream, type Upstream } from '../support/upstream.ts';
 
-const root = resolve(import.meta.dirname, '../..');
 const STAND_IN_REPLY = 'We will write to [EMAIL_1] with both mortgage options, compared year by year.';
 
 const PAGE = `<!doctype html>
@@ -34,47 +27,19 @@ const PAGE = `<!doctype html>
   document.querySelector('main').append(el);
 </script></main></body></html>`;
 
-interface Gateway {
-  url: string;
-  close(): Promise<void>;
-}
-
-/** The real gateway app on 127.0.0.1:0, configured from env-style settings, serving components + e2e files. */
-async function startGateway(env: Record<string, string>, e2eDir: string): Promise<Gateway> {
-  const { config, tiers } = loadConfig({}, env);
-  const app = createApp({ config, tiers, log: () => undefined });
-  const rel = (p: string) => relative(process.cwd(), p) || '.';
-  app.use('/components/*', serveStatic({ root: rel(join(root, 'dist')) }));
-  app.use('/e2e/*', serveStatic({ root: rel(join(e2eDir, '..')) }));
-  const server: ServerType = await new Promise((done) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => done(s));
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((done) => server.close(() => done())),
-  };
-}
-
 let upstream: Upstream;
-let gateway: Gateway;
-let bare: Gateway;
+let gateway: RunningGateway;
+let bare: RunningGateway;
 let browser: Browser;
-let dir: string;
+const TINY = makeTinyLlamaGguf();
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tier-e2e-'));
-  const e2eDir = join(dir, 'e2e');
-  rmSync(e2eDir, { recursive: true, force: true });
-  (await import('node:fs')).mkdirSync(e2eDir);
-  writeFileSync(join(e2eDir, 'page.html'), PAGE);
-  writeFileSync(join(e2eDir, 'tiny.gguf'), makeTinyLlamaGguf());
   upstream = await startUpstream({ reply: STAND_IN_REPLY });
-  gateway = await startGateway(
-    { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: upstream.anthropicBaseUrl },
-    e2eDir,
-  );
-  bare = await startGateway({}, e2eDir);
+  // Real gateway processes (`tsx src/server/cli.ts`, like `npm start`) serving public/ + dist/components.
+  [gateway, bare] = await Promise.all([
+    startGateway({ upstream }),
+    startGateway({ env: { ANTHROPIC_API_KEY: '', OPENAI_API_KEY: '', OPENAI_BASE_URL: '' } }),
+  ]);
   browser = await chromium.launch({
     executablePath: chromiumPath(),
     args: [...CHROMIUM_ARGS],
@@ -84,15 +49,24 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await gateway?.close();
-  await bare?.close();
-  await upstream?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await Promise.all([gateway?.stop(), bare?.stop(), upstream?.close()]);
 });
 
 async function open(base: string, attrs: Record<string, string>): Promise<Page> {
   const page = await browser.newPage();
   page.on('pageerror', (error) => console.error('[page error]', error.message));
+  // The test page and the generated model live on the gateway's origin (like public/index.html and a
+  // self-hosted model); the components, /v1 and everything else are the real gateway's.
+  await page.route(`${base}/e2e/page.html*`, (route) =>
+    route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: PAGE }),
+  );
+  await page.route(`${base}/e2e/tiny.gguf`, (route) =>
+    route.fulfill({
+      status: 200,
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(TINY.byteLength) },
+      body: route.request().method() === 'HEAD' ? '' : Buffer.from(TINY),
+    }),
+  );
   await page.goto(`${base}/e2e/page.html?${new URLSearchParams(attrs)}`);
   await page.locator('tier-assist textarea').waitFor();
   return page;
