@@ -193,15 +193,23 @@ function wire(runMenu: (kind: JobKind, text: string) => Promise<JobResult>): voi
   chrome.commands.onCommand.addListener((command, tab) => {
     if (!isJobKind(command) || tab?.id === undefined) return;
     void chrome.sidePanel.open({ tabId: tab.id }).catch(() => undefined);
-    void chrome.tabs
-      .sendMessage(tab.id, { tierAssistTab: 1, name: 'selection' })
-      .then((reply: unknown) => {
-        const text = typeof reply === 'object' && reply && 'text' in reply ? String(reply.text) : '';
-        if (text.trim()) return runMenu(command, text);
-        return undefined;
-      })
-      .catch(() => undefined);
+    void runCommand(runMenu, command, tab.id).catch(() => undefined);
   });
+}
+
+/** A keyboard command: asks the tab's content script for the selected text, then runs the job on it. */
+async function runCommand(
+  runMenu: (kind: JobKind, text: string) => Promise<JobResult>,
+  kind: JobKind,
+  tabId: number,
+): Promise<JobResult | undefined> {
+  const reply: unknown = await chrome.tabs.sendMessage(
+    tabId,
+    { tierAssistTab: 1, name: 'selection' },
+    { frameId: 0 },
+  );
+  const text = typeof reply === 'object' && reply && 'text' in reply ? String(reply.text) : '';
+  return text.trim() ? runMenu(kind, text) : undefined;
 }
 
 const app = main({
@@ -216,5 +224,8 @@ const app = main({
   stats: ledgerStats(),
 });
 wire(app.runMenu);
-/** For tests and the bench: start a job as the context menu does. */
-(globalThis as { tierAssist?: unknown }).tierAssist = { runMenu: app.runMenu };
+/** For tests and the bench: start a job as the context menu or a keyboard command does. */
+(globalThis as { tierAssist?: unknown }).tierAssist = {
+  runMenu: app.runMenu,
+  runCommand: (kind: JobKind, tabId: number) => runCommand(app.runMenu, kind, tabId),
+};

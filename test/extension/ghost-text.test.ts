@@ -191,6 +191,25 @@ describe('ghost text with the wasm engine (built extension)', () => {
     await panel.close();
   });
 
+  it('the keyboard command takes the selected text from the tab into the side panel', async () => {
+    const page = await open();
+    await page.fill('#t', 'Please make this sentence better.');
+    await page.evaluate(() => (document.getElementById('t') as HTMLTextAreaElement).select());
+    const panel = await ext.openPage('extension/sidepanel/index.html');
+    const worker = await ext.serviceWorker();
+    const url = page.url();
+    await worker.evaluate(async (pageUrl) => {
+      const [tab] = await chrome.tabs.query({ url: pageUrl });
+      await (
+        globalThis as unknown as { tierAssist: { runCommand(kind: string, tabId: number): Promise<unknown> } }
+      ).tierAssist.runCommand('rewrite-polite', tab!.id!);
+    }, url);
+    await panel.waitForSelector('#job[data-kind="rewrite-polite"][data-state="done"]', { timeout: 60_000 });
+    expect(await panel.textContent('#job details p')).toBe('Please make this sentence better.');
+    await panel.close();
+    await page.close();
+  });
+
   it('counts today\u2019s on-device requests in the popup', async () => {
     const popup = await ext.openPage('extension/popup/index.html');
     await popup.waitForSelector('#today');
