@@ -59,12 +59,22 @@ export class GhostOverlay {
     this.host = doc.createElement(HOST_TAG);
     this.host.dataset.state = 'idle';
     const shadow = this.host.attachShadow({ mode: 'open' });
-    const style = doc.createElement('style');
-    style.textContent = CSS;
     this.#layer = doc.createElement('div');
     this.#layer.className = 'layer';
     this.#layer.setAttribute('aria-hidden', 'true');
-    shadow.append(style, this.#layer);
+    // A constructed stylesheet is not an inline <style>, so a page's strict style-src CSP cannot block it.
+    const View = doc.defaultView as (Window & typeof globalThis) | null;
+    try {
+      if (!View) throw new Error('no window');
+      const sheet = new View.CSSStyleSheet();
+      sheet.replaceSync(CSS);
+      shadow.adoptedStyleSheets = [sheet];
+    } catch {
+      const style = doc.createElement('style');
+      style.textContent = CSS;
+      shadow.append(style);
+    }
+    shadow.append(this.#layer);
   }
 
   get mounted(): boolean {

@@ -47,6 +47,11 @@ describe('ghost text with the wasm engine (built extension)', () => {
     other = await startStaticServer();
     site.set('/model.gguf', makeTinyLlamaGguf({ reply: REPLY }), 'application/octet-stream');
     site.set('/fields.html', PAGE);
+    site.set(
+      '/strict.html',
+      `<!doctype html><meta http-equiv="Content-Security-Policy" content="default-src 'self'; style-src 'self'; script-src 'self'">
+      <title>strict</title><textarea id="t" aria-label="t"></textarea>`,
+    );
     other.set('/fields.html', PAGE);
     ext = await launchExtension({ webgpu: false });
     const notice = await setOptions(ext, { modelUrl: `${site.url}/model.gguf`, debounceMs: DEBOUNCE });
@@ -111,6 +116,23 @@ describe('ghost text with the wasm engine (built extension)', () => {
     expect(await page.innerHTML('#ce')).toBe('Hello');
     await page.keyboard.press('Tab');
     expect(await page.textContent('#ce')).toBe(`Hello${ghost}`);
+    await page.close();
+  });
+
+  it('draws correctly on a page with a strict CSP (no inline styles or scripts allowed)', async () => {
+    const page = await ext.context.newPage();
+    await page.goto(`${site.url}/strict.html`);
+    await page.waitForFunction(() => document.documentElement.dataset.tierAssist === 'connected');
+    await typeIn(page, '#t', 'Hello');
+    expect(await waitForGhost(page)).toBe(REPLY);
+    const colors = await page.evaluate(() => {
+      const root = document.querySelector('tier-ghost-text')!.shadowRoot!;
+      return [
+        getComputedStyle(root.querySelector('.mirror')!).color,
+        getComputedStyle(root.querySelector('.ghost')!).color,
+      ];
+    });
+    expect(colors).toEqual(['rgba(0, 0, 0, 0)', 'rgb(138, 138, 138)']);
     await page.close();
   });
 
