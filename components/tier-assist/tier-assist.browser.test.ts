@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { userEvent } from 'vitest/browser';
 import type { LocalEngineProvider, LocalModelProbe } from '../../src/assist/types.ts';
 import type { ChatMessage, GenerateOptions, GenerateResult, LocalEngine } from '../../src/engines/types.ts';
+import { redactPii } from '../../src/privacy/index.ts';
 import { createChannel } from '../../src/remote/index.ts';
 import { renderMarkdown } from '../shared/markdown.ts';
 import './tier-assist.ts';
@@ -394,6 +395,18 @@ describe('<tier-assist> accessibility', () => {
     await send(el, 'hi');
     await until(() => $(el, '[part~="badge"]') !== null, 'badge');
     await check();
+  });
+});
+
+describe('privacy in the browser', () => {
+  it('redacts what leaves the device and restores placeholders in a streamed answer', () => {
+    const r = redactPii('I am ann@example.com, IBAN GB82 WEST 1234 5698 7654 32, SSN 123-45-6789.');
+    expect(r.text).toBe('I am [EMAIL_1], IBAN [IBAN_1], SSN [NATIONAL_ID_1].');
+    // Restoration runs over the whole buffer at every delta, so a placeholder split across deltas restores.
+    const deltas = ['We wrote to [EM', 'AIL_1] and refunded [IB', 'AN_1].'];
+    let buffer = '';
+    const shown = deltas.map((d) => r.restore((buffer += d)));
+    expect(shown.at(-1)).toBe('We wrote to ann@example.com and refunded GB82 WEST 1234 5698 7654 32.');
   });
 });
 

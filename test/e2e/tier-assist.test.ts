@@ -5,6 +5,7 @@
  * nothing configured behind the other. The on-device model is a generated tiny llama GGUF whose reply
  * is known.
  */
+import { createRequire } from 'node:module';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM_ARGS, chromiumPath } from '../support/chromium.ts';
@@ -32,6 +33,7 @@ let gateway: RunningGateway;
 let bare: RunningGateway;
 let browser: Browser;
 const TINY = makeTinyLlamaGguf();
+const require = createRequire(import.meta.url);
 
 beforeAll(async () => {
   upstream = await startUpstream({ reply: STAND_IN_REPLY });
@@ -189,6 +191,37 @@ describe('<tier-assist> end to end', () => {
     const text = await page.locator('tier-assist [part~="log"]').textContent();
     expect(text).toContain('What are your opening hours?');
     expect(text).toContain('We will write to');
+    await page.close();
+  });
+
+  it('the demo bank page (npm start) loads the element, links the other demos and is axe-clean', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(`${bare.url}/`);
+    await page.locator('tier-assist textarea').waitFor();
+    expect(await page.locator('nav a').evaluateAll((as) => as.map((a) => a.getAttribute('href')))).toEqual([
+      '/',
+      '/triage.html',
+      '/savings.html',
+    ]);
+    await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
+    const violations = await page.evaluate(async () => {
+      const axe = (window as unknown as { axe: { run(): Promise<{ violations: { id: string }[] }> } }).axe;
+      return (await axe.run()).violations.map((v) => v.id);
+    });
+    expect(violations).toEqual([]);
+    // The settings panel reaches the element.
+    await page.locator('#quality').fill('0.8');
+    await page.locator('#privacy').selectOption('local-only');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    expect(
+      await page.locator('tier-assist').evaluate((el) => (el as unknown as { settings: object }).settings),
+    ).toMatchObject({
+      quality: 0.8,
+      privacy: 'local-only',
+    });
+    expect(errors).toEqual([]);
     await page.close();
   });
 
