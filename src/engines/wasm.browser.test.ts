@@ -4,7 +4,13 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { TINY_REPLY, makeTinyLlamaGguf } from '../../test/support/gguf.ts';
-import { InvalidOutputError, ModelCorruptError, ModelNotLoadedError } from '../errors.ts';
+import {
+  AbortError,
+  InvalidInputError,
+  InvalidOutputError,
+  ModelCorruptError,
+  ModelNotLoadedError,
+} from '../errors.ts';
 import { createEngine } from './index.ts';
 import { createWasmEngine } from './wasm.ts';
 import type { LoadProgress, LocalEngine, ModelDescriptor } from './types.ts';
@@ -144,6 +150,8 @@ describe('wasm engine on a generated tiny llama', () => {
     const ok = await stream.result;
     expect(JSON.parse(ok.text)).toEqual({ label: 'billing' });
     expect(deltas.join('')).toBe(ok.text);
+    const raw = await json.complete('Label: ', { jsonSchema: schema }).result;
+    expect(JSON.parse(raw.text)).toEqual({ label: 'billing' });
     await json.unload();
 
     // The model "wants" a label outside the enum; the schema grammar keeps the answer valid.
@@ -169,6 +177,41 @@ describe('wasm engine on a generated tiny llama', () => {
     ).rejects.toBeInstanceOf(ModelCorruptError);
     expect(fresh.model).toBeUndefined();
     await fresh.load(blobModel(good, 'good'));
+    expect((await fresh.chat([{ role: 'user', content: 'hi' }]).result).text).toBe(TINY_REPLY);
+    await fresh.unload();
+  });
+
+  it('a prompt longer than the context window is a typed input error', async () => {
+    const small = createWasmEngine({ contextSize: 64 });
+    await small.load(blobModel(makeTinyLlamaGguf(), 'small-ctx'));
+    await expect(small.chat([{ role: 'user', content: 'x'.repeat(500) }]).result).rejects.toBeInstanceOf(
+      InvalidInputError,
+    );
+    expect((await small.chat([{ role: 'user', content: 'hi' }], { maxTokens: 8 }).result).text).toBe(
+      TINY_REPLY,
+    );
+    await small.unload();
+  });
+
+  it('aborting a load leaves the engine unloaded and usable', async () => {
+    const fresh = createWasmEngine();
+    const controller = new AbortController();
+    controller.abort();
+    await expect(
+      fresh.load(blobModel(makeTinyLlamaGguf(), 'aborted'), { signal: controller.signal }),
+    ).rejects.toBeInstanceOf(AbortError);
+    expect(fresh.model).toBeUndefined();
+    const late = new AbortController();
+    await expect(
+      fresh.load(blobModel(makeTinyLlamaGguf(), 'late'), {
+        signal: late.signal,
+        onProgress: (p) => {
+          if (p.phase === 'compile') late.abort();
+        },
+      }),
+    ).rejects.toBeInstanceOf(AbortError);
+    expect(fresh.model).toBeUndefined();
+    await fresh.load(blobModel(makeTinyLlamaGguf(), 'after'));
     expect((await fresh.chat([{ role: 'user', content: 'hi' }]).result).text).toBe(TINY_REPLY);
     await fresh.unload();
   });

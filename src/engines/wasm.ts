@@ -94,6 +94,12 @@ export function mapWllamaError(error: unknown, phase: 'load' | 'generate'): Tier
       { cause: error, data: { wllama: error instanceof WllamaError ? error.type : undefined } },
     );
   }
+  if (/context|too long|exceed/i.test(message)) {
+    return new InvalidInputError(
+      `The request does not fit the model's context window (${message.slice(0, 200)}). Shorten it or send it to a remote tier.`,
+      { cause: error },
+    );
+  }
   return toTierError(error);
 }
 
@@ -144,13 +150,16 @@ export class WasmEngine implements LocalEngine {
       throw new InvalidInputError(`The model "${model.id}" has no URL. Give a GGUF URL to the wasm engine.`);
     }
     onProgress?.({ phase: 'probe', loadedBytes: 0, totalBytes: model.sizeBytes, fromCache: false });
+    // From the cache only when nothing had to be downloaded first.
     let fromCache = false;
+    let downloaded = false;
     const blob = this.options.source
       ? await this.options.source.open(model, {
           ...(signal ? { signal } : {}),
           onProgress: (p) => {
-            fromCache = p.fromCache;
-            onProgress?.(p);
+            if (p.phase === 'download') downloaded = true;
+            fromCache = p.fromCache && !downloaded;
+            onProgress?.({ ...p, fromCache });
           },
         })
       : await fetchModelBlob(model.url, {
