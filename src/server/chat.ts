@@ -236,7 +236,6 @@ export function createChatHandler(deps: ChatDeps) {
         status,
         ...(errorCode ? { errorCode } : {}),
       };
-      log(record);
       metrics.requests.inc({ tier, outcome });
       metrics.latency.observe({ tier, outcome }, (end - started) / 1000);
       if (opened) metrics.ttfb.observe({ tier }, opened.ttfbMs / 1000);
@@ -251,6 +250,7 @@ export function createChatHandler(deps: ChatDeps) {
       } catch (error) {
         deps.onUsageError?.(error);
       }
+      log(record);
     };
 
     const fail = (error: unknown) => {
@@ -356,7 +356,7 @@ export function createChatHandler(deps: ChatDeps) {
         usage: usage(),
         tier_assist: meta(),
       };
-      await finish();
+      void finish();
       return c.json(json);
     }
 
@@ -370,80 +370,102 @@ export function createChatHandler(deps: ChatDeps) {
         choices: [{ index: 0, delta, finish_reason: finishReason }],
       });
     let sentRole = false;
-    let pending: ProviderEvent | undefined = ans.first;
+    let cancelled = false;
+    // Events parsed from one network read arrive within microtasks of each other: gather them and write
+    // once per read (one syscall instead of one per delta), flushing on the next macrotask.
+    const later: (fn: () => void) => void =
+      (globalThis as { setImmediate?: (fn: () => void) => void }).setImmediate ?? ((fn) => setTimeout(fn, 0));
     const stream = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        try {
-          for (;;) {
-            let event: ProviderEvent;
-            if (pending) {
-              event = pending;
-              pending = undefined;
-            } else {
+      start(controller) {
+        let parts: Uint8Array[] = [];
+        let scheduled = false;
+        const flush = () => {
+          scheduled = false;
+          if (parts.length === 0 || cancelled) return;
+          const size = parts.reduce((n, p) => n + p.length, 0);
+          const out = new Uint8Array(size);
+          let offset = 0;
+          for (const p of parts) {
+            out.set(p, offset);
+            offset += p.length;
+          }
+          parts = [];
+          controller.enqueue(out);
+        };
+        const write = (bytes: Uint8Array) => {
+          parts.push(bytes);
+          if (!scheduled) {
+            scheduled = true;
+            later(flush);
+          }
+        };
+        const end = () => {
+          flush();
+          if (!cancelled) controller.close();
+        };
+        void (async () => {
+          try {
+            let event: ProviderEvent | undefined = ans.first;
+            while (event) {
+              const text = acct.take(event);
+              if (text !== undefined) {
+                write(chunk(sentRole ? { content: text } : { role: 'assistant', content: text }, null));
+                sentRole = true;
+              }
               const next = await ans.rest.next();
-              if (next.done) break;
-              event = next.value;
+              event = next.done ? undefined : next.value;
             }
-            const text = acct.take(event);
-            if (text !== undefined) {
-              controller.enqueue(
-                chunk(sentRole ? { content: text } : { role: 'assistant', content: text }, null),
-              );
-              sentRole = true;
+            write(chunk({}, acct.finish ?? 'stop'));
+            write(
+              sse({
+                id,
+                object: 'chat.completion.chunk',
+                created,
+                model: ans.upstream.model,
+                choices: [],
+                usage: usage(),
+                tier_assist: meta(),
+              }),
+            );
+            write(encoder.encode('data: [DONE]\n\n'));
+            end();
+          } catch (error) {
+            fail(error);
+            if (outcome === 'client_abort' || cancelled) {
+              if (!cancelled) controller.error(error);
               return;
             }
+            const te =
+              error instanceof ProviderStreamError
+                ? new UpstreamError(`${error.message}. The answer is incomplete; try again.`, {
+                    data: { kind: error.kind },
+                  })
+                : error instanceof AttemptTimeout
+                  ? new UpstreamError(
+                      'The upstream attempt timed out mid-answer. The answer is incomplete; try again.',
+                      { data: { timeout: true } },
+                    )
+                  : toTierError(error);
+            write(
+              sse({
+                error: { code: te.code, message: te.message, type: te.name },
+                usage: usage(),
+                tier_assist: meta(),
+              }),
+            );
+            write(encoder.encode('data: [DONE]\n\n'));
+            end();
+          } finally {
+            void finish();
           }
-          controller.enqueue(chunk({}, acct.finish ?? 'stop'));
-          controller.enqueue(
-            sse({
-              id,
-              object: 'chat.completion.chunk',
-              created,
-              model: ans.upstream.model,
-              choices: [],
-              usage: usage(),
-              tier_assist: meta(),
-            }),
-          );
-          controller.enqueue(encoder.encode('data: [DONE]\n\n'));
-          await finish();
-          controller.close();
-        } catch (error) {
-          fail(error);
-          if (outcome === 'client_abort') {
-            await finish();
-            controller.error(error);
-            return;
-          }
-          const te =
-            error instanceof ProviderStreamError
-              ? new UpstreamError(`${error.message}. The answer is incomplete; try again.`, {
-                  data: { kind: error.kind },
-                })
-              : error instanceof AttemptTimeout
-                ? new UpstreamError(
-                    'The upstream attempt timed out mid-answer. The answer is incomplete; try again.',
-                    { data: { timeout: true } },
-                  )
-                : toTierError(error);
-          controller.enqueue(
-            sse({
-              error: { code: te.code, message: te.message, type: te.name },
-              usage: usage(),
-              tier_assist: meta(),
-            }),
-          );
-          controller.enqueue(encoder.encode('data: [DONE]\n\n'));
-          await finish();
-          controller.close();
-        }
+        })();
       },
       async cancel(reason) {
+        cancelled = true;
         client.abort(new AbortError(undefined, { cause: reason }));
         ans.abort();
         fail(new AbortError());
         await ans.rest.return?.().catch(() => undefined);
-        await finish();
       },
     });
     c.header('content-type', 'text/event-stream; charset=utf-8');

@@ -1,0 +1,300 @@
+/**
+ * npm run bench:gateway [-- --json] [--soak] [--rate N] [--seconds S] [--rounds R]
+ *
+ * Added latency of the gateway: autocannon sends the same streaming chat at a fixed rate, alternately
+ * straight to the provider stand-in (Anthropic SSE) and through a gateway process in front of it
+ * (which translates to OpenAI chunks, accounts usage, writes the JSONL usage log), in interleaved rounds
+ * so both sides see the same machine noise. Prints p50/p99 per side and the difference, req/s, errors,
+ * gateway RSS before/after, and lostUsageRecords (records the gateway handled minus lines written).
+ * The stand-in runs in its own process (`--role upstream`), the gateway in another, autocannon here.
+ * --soak: 5 minutes of rounds (30 s phases) to watch memory; default run is ~25 s.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startGateway } from '../test/support/gateway.ts';
+import { startUpstream } from '../test/support/upstream.ts';
+
+/** The slice of autocannon's API used here (the package ships no types). */
+interface AutocannonResult {
+  requests: { total: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  duration: number;
+}
+interface AutocannonInstance {
+  on(
+    event: 'response',
+    fn: (client: unknown, status: number, bytes: number, ms: number) => void,
+  ): AutocannonInstance;
+  once(event: 'done', fn: (result: AutocannonResult) => void): AutocannonInstance;
+  once(event: 'error', fn: (error: unknown) => void): AutocannonInstance;
+}
+const autocannon = createRequire(import.meta.url)('autocannon') as (
+  options: Record<string, unknown>,
+) => AutocannonInstance;
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const { values } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    soak: { type: 'boolean', default: false },
+    role: { type: 'string' },
+    rate: { type: 'string', default: '200' },
+    seconds: { type: 'string' },
+    rounds: { type: 'string' },
+    connections: { type: 'string', default: '10' },
+  },
+});
+
+const REPLY =
+  'Routing sends the simple requests to the small model in the browser and only the hard ones to the frontier model behind this gateway.';
+
+if (values.role === 'upstream') {
+  const up = await startUpstream({ reply: REPLY });
+  console.log(`UPSTREAM ${up.url}`);
+  process.on('SIGTERM', () => void up.close().then(() => process.exit(0)));
+} else {
+  await main();
+}
+
+interface Phase {
+  latencies: number[];
+  requests: number;
+  errors: number;
+  non2xx: number;
+  seconds: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0
+    ? Number.NaN
+    : s.length % 2
+      ? s[(s.length - 1) / 2]!
+      : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return Math.round((kb / 1024) * 10) / 10;
+}
+
+async function load(
+  url: string,
+  body: string,
+  seconds: number,
+  rate: number,
+  connections: number,
+): Promise<Phase> {
+  const latencies: number[] = [];
+  const instance = autocannon({
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+    body,
+    duration: seconds,
+    connections,
+    overallRate: rate,
+  });
+  instance.on('response', (_client, status, _bytes, ms) => {
+    if (status >= 200 && status < 300) latencies.push(ms);
+  });
+  const result = await new Promise<AutocannonResult>((r, reject) =>
+    instance.once('done', r).once('error', reject),
+  );
+  return {
+    latencies,
+    requests: result.requests.total,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+    seconds: result.duration,
+  };
+}
+
+async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let total = 0;
+  for (const line of text.split('\n')) if (line.startsWith(name)) total += Number(line.split(' ').at(-1));
+  return total;
+}
+
+async function main(): Promise<void> {
+  const rate = Number(values.rate);
+  const connections = Number(values.connections);
+  const seconds = Number(values.seconds ?? (values.soak ? 30 : 4));
+  const rounds = Number(values.rounds ?? (values.soak ? 5 : 3));
+  const say = (line: string) => {
+    if (!values.json) console.log(line);
+  };
+
+  const upProc = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(import.meta.url), '--role', 'upstream'],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const upstreamUrl = await new Promise<string>((resolveUrl, reject) => {
+    let out = '';
+    upProc.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /UPSTREAM (\S+)/.exec(out);
+      if (m) resolveUrl(m[1]!);
+    });
+    upProc.once('exit', (code) => reject(new Error(`stand-in exited (${code})`)));
+  });
+  const gw = await startGateway({
+    staticFiles: false,
+    config: {
+      tiers: {
+        mid: {
+          provider: 'anthropic',
+          model: 'claude-haiku-4-5',
+          baseUrl: upstreamUrl,
+          apiKey: 'sk-bench',
+          maxTokens: 512,
+        },
+        frontier: {
+          provider: 'anthropic',
+          model: 'claude-sonnet-4-5',
+          baseUrl: upstreamUrl,
+          apiKey: 'sk-bench',
+          maxTokens: 512,
+        },
+      },
+      limits: { perIp: {} },
+    },
+  });
+
+  const messages = [
+    { role: 'system', content: 'You are a concise assistant.' },
+    { role: 'user', content: 'In one sentence, why route requests between model tiers?' },
+  ];
+  const direct = {
+    url: `${upstreamUrl}/v1/messages`,
+    body: JSON.stringify({
+      model: 'claude-haiku-4-5',
+      max_tokens: 512,
+      stream: true,
+      system: messages[0]!.content,
+      messages: [messages[1]],
+    }),
+  };
+  const through = {
+    url: `${gw.url}/v1/chat/completions`,
+    body: JSON.stringify({ tier: 'mid', stream: true, messages }),
+  };
+
+  say(
+    `stand-in ${upstreamUrl}, gateway ${gw.url}; ${rate} req/s, ${connections} connections, ${rounds} rounds x ${seconds} s per side`,
+  );
+  await load(direct.url, direct.body, 2, rate, connections);
+  await load(through.url, through.body, 2, rate, connections);
+  const memBefore = rssMb(gw.child!.pid!);
+
+  const sides: Record<'direct' | 'gateway', Phase[]> = { direct: [], gateway: [] };
+  const memSeries = [memBefore];
+  for (let r = 0; r < rounds; r++) {
+    sides.direct.push(await load(direct.url, direct.body, seconds, rate, connections));
+    sides.gateway.push(await load(through.url, through.body, seconds, rate, connections));
+    memSeries.push(rssMb(gw.child!.pid!));
+    say(`round ${r + 1}/${rounds}: gateway RSS ${memSeries.at(-1)} MB`);
+  }
+  const memAfter = memSeries.at(-1)!;
+
+  const handled = await metric(gw.url, 'tier_assist_usage_records_total');
+  await gw.stop();
+  const written = gw.readUsage().length;
+  upProc.kill('SIGTERM');
+
+  const summary = (phases: Phase[]) => {
+    const all = phases.flatMap((p) => p.latencies).sort((a, b) => a - b);
+    return {
+      p50Ms: percentile(all, 50),
+      p99Ms: percentile(all, 99),
+      roundP50Ms: phases.map((p) =>
+        percentile(
+          [...p.latencies].sort((a, b) => a - b),
+          50,
+        ),
+      ),
+      roundP99Ms: phases.map((p) =>
+        percentile(
+          [...p.latencies].sort((a, b) => a - b),
+          99,
+        ),
+      ),
+      reqPerSec: phases.reduce((n, p) => n + p.requests, 0) / phases.reduce((n, p) => n + p.seconds, 0),
+      requests: phases.reduce((n, p) => n + p.requests, 0),
+      errors: phases.reduce((n, p) => n + p.errors + p.non2xx, 0),
+    };
+  };
+  const d = summary(sides.direct);
+  const g = summary(sides.gateway);
+  // Added latency: per-round difference of percentiles (same noise within a round), median over rounds.
+  const addedP50 = median(g.roundP50Ms.map((x, i) => x - d.roundP50Ms[i]!));
+  const addedP99 = median(g.roundP99Ms.map((x, i) => x - d.roundP99Ms[i]!));
+  const result = {
+    bench: 'gateway',
+    soak: values.soak,
+    rate,
+    connections,
+    rounds,
+    secondsPerSide: seconds,
+    direct: {
+      p50Ms: round(d.p50Ms),
+      p99Ms: round(d.p99Ms),
+      reqPerSec: round(d.reqPerSec),
+      requests: d.requests,
+      errors: d.errors,
+    },
+    gateway: {
+      p50Ms: round(g.p50Ms),
+      p99Ms: round(g.p99Ms),
+      reqPerSec: round(g.reqPerSec),
+      requests: g.requests,
+      errors: g.errors,
+    },
+    addedP50Ms: round(addedP50),
+    addedP99Ms: round(addedP99),
+    memoryMb: { before: memBefore, after: memAfter, series: memSeries },
+    usageRecords: { handled, written },
+    lostUsageRecords: Math.max(0, handled - written),
+    targets: { addedP50Ms: 1, addedP99Ms: 5, errors: 0, lostUsageRecords: 0 },
+  };
+  if (!values.json) {
+    console.log('');
+    console.log('side      p50 ms   p99 ms   req/s   requests  errors');
+    for (const [name, s] of [
+      ['direct', result.direct],
+      ['gateway', result.gateway],
+    ] as const)
+      console.log(
+        `${name.padEnd(8)} ${String(s.p50Ms).padStart(7)} ${String(s.p99Ms).padStart(8)} ${String(s.reqPerSec).padStart(7)} ${String(s.requests).padStart(10)} ${String(s.errors).padStart(7)}`,
+      );
+    console.log(
+      `added latency (median over rounds of per-round differences): p50 ${result.addedP50Ms} ms, p99 ${result.addedP99Ms} ms`,
+    );
+    console.log(
+      `gateway RSS ${memBefore} MB -> ${memAfter} MB; usage records handled ${handled}, written ${written}, lost ${result.lostUsageRecords}`,
+    );
+  }
+  console.log(JSON.stringify(result));
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
