@@ -380,6 +380,34 @@ describe('<tier-assist> conversation persistence', () => {
   });
 });
 
+describe('<tier-assist> stored conversations are parsed, not trusted', () => {
+  it('ignores a stored record that does not match the schema', async () => {
+    const key = `corrupt-${Date.now()}`;
+    await new Promise<void>((resolve, reject) => {
+      const open = indexedDB.open('tier-assist', 1);
+      open.onupgradeneeded = () => open.result.createObjectStore('conversations', { keyPath: 'key' });
+      open.onsuccess = () => {
+        const tx = open.result.transaction('conversations', 'readwrite');
+        tx.objectStore('conversations').put({
+          key,
+          version: 1,
+          turns: [{ role: 'system', text: '<img src=x onerror=alert(1)>' }],
+        });
+        tx.oncomplete = () => {
+          open.result.close();
+          resolve();
+        };
+        tx.onerror = () => reject(tx.error);
+      };
+      open.onerror = () => reject(open.error);
+    });
+    const el = await mount({ 'conversation-key': key });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(el.turns).toEqual([]);
+    expect($(el, 'img')).toBeNull();
+  });
+});
+
 describe('<tier-assist> accessibility', () => {
   it('has no axe violations, idle and with an answer', async () => {
     const el = await mount(
