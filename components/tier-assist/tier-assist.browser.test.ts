@@ -213,6 +213,47 @@ describe('<tier-assist> on-device answers, events and keyboard', () => {
     expect(engine.seen[0]!.at(-1)).toEqual({ role: 'user', content: 'How do I freeze my card?' });
   });
 
+  it('cancelling the download keeps nothing loaded and offers the consent button again', async () => {
+    const engine = fakeEngine(() => 'never');
+    let aborted = false;
+    const provider: LocalEngineProvider = {
+      probe: fakeProvider(engine).probe,
+      load: (_p, options = {}) =>
+        new Promise((_resolve, reject) => {
+          options.onProgress?.({ phase: 'download', loadedBytes: 100, totalBytes: 1000, fromCache: false });
+          options.signal?.addEventListener('abort', () => {
+            aborted = true;
+            reject(new DOMException('aborted', 'AbortError'));
+          });
+        }),
+    };
+    const el = await mount({}, provider);
+    $<HTMLButtonElement>(el, '.engine button')!.click();
+    await until(() => $(el, '[part~="consent-button"]') !== null, 'consent');
+    $<HTMLButtonElement>(el, '[part~="consent-button"]')!.click();
+    await until(() => $(el, '[part~="progress"]') !== null, 'progress bar');
+    await el.updateComplete;
+    expect($(el, '[part~="engine"]')!.textContent!.replace(/\s+/g, ' ')).toContain('100 B of 1.0 KB');
+    [...el.shadowRoot!.querySelectorAll<HTMLButtonElement>('.engine button')]
+      .find((b) => b.textContent?.includes('Cancel'))!
+      .click();
+    await until(() => el.engine.state.status === 'consent', 'back to consent');
+    expect(aborted).toBe(true);
+    expect(el.engine.engine).toBeUndefined();
+  });
+
+  it('sends the system-prompt attribute to the model', async () => {
+    const engine = fakeEngine(() => 'ok');
+    const el = await mount(
+      { 'system-prompt': 'You are the Northwind Bank assistant.' },
+      fakeProvider(engine),
+    );
+    await makeReady(el);
+    await send(el, 'hello');
+    await until(() => !el.busy && el.turns.length === 2, 'answer');
+    expect(engine.seen[0]![0]).toEqual({ role: 'system', content: 'You are the Northwind Bank assistant.' });
+  });
+
   it('Shift+Enter adds a new line, Enter sends, Escape stops a streaming answer', async () => {
     const engine = fakeEngine(() => 'word '.repeat(400), 10);
     const el = await mount({}, fakeProvider(engine));
