@@ -373,6 +373,11 @@ describe('WebLLM adapter (fake MLCEngineInterface)', () => {
     expect(
       mapWebLLMError({ kind: 'throw', content: 'WorkerEngineModelNotLoadedError: not loaded' }),
     ).toBeInstanceOf(ModelNotLoadedError);
+    expect(
+      mapWebLLMError(
+        'Error: Failed to store https://x/resolve/main/mlc-chat-config.json with error: Error: Network response was not ok',
+      ),
+    ).toBeInstanceOf(NetworkError);
     expect(mapWebLLMError('ContextWindowSizeExceededError: prompt too long').code).toBe('invalid_input');
     expect(mapWebLLMError('SomethingNewError: ?').code).toBe('engine_unavailable');
   });

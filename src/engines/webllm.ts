@@ -125,7 +125,12 @@ export function mapWebLLMError(error: unknown): TierError {
       `The downloaded model files are corrupt (${detail}). Delete the model from the cache and download it again.`,
       options,
     );
-  if (name === 'NetworkError' || /Failed to fetch|NetworkError|network error|ERR_INTERNET/i.test(text))
+  if (
+    name === 'NetworkError' ||
+    /Failed to fetch|NetworkError|network error|ERR_INTERNET|Network response was not ok|Failed to store/i.test(
+      text,
+    )
+  )
     return new NetworkError(
       `Could not download the model (${detail}). Check the connection or the model URL.`,
       options,
