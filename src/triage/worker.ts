@@ -1,0 +1,64 @@
+/**
+ * The triage Web Worker: holds the classifier and trains it off the main thread.
+ * Messages follow protocol.ts; every reply carries the request id.
+ */
+import { InvalidInputError, serializeError } from '../errors.ts';
+import { IntentClassifier } from './classifier.ts';
+import {
+  RequestEnvelope,
+  TriageRequests,
+  type TriagePayload,
+  type TriageRequestName,
+  type TriageResult,
+} from './protocol.ts';
+import { exportModel, importModel } from './schema.ts';
+
+let model: IntentClassifier | null = null;
+
+function current(): IntentClassifier {
+  if (!model)
+    throw new InvalidInputError('No triage model is loaded yet: load the starter model or train one first.');
+  return model;
+}
+
+const handlers: { [N in TriageRequestName]: (payload: TriagePayload<N>) => TriageResult<N> } = {
+  load: ({ model: json }) => {
+    model = importModel(json);
+    return { labels: model.labels };
+  },
+  train: ({ examples, validation, epochs }) => {
+    const t0 = performance.now();
+    const next = new IntentClassifier();
+    next.train(examples, { validation, epochs, features: { bits: 20 } });
+    model = next;
+    return { labels: next.labels, seconds: (performance.now() - t0) / 1000 };
+  },
+  update: ({ examples, epochs }) => {
+    const t0 = performance.now();
+    const m = current();
+    m.update(examples, { epochs });
+    return { labels: m.labels, seconds: (performance.now() - t0) / 1000 };
+  },
+  predict: ({ text, k }) => current().predict(text, k ?? 3),
+  export: ({ encoding }) => ({ model: exportModel(current(), encoding ?? 'f32') }),
+};
+
+function handle(name: string, payload: unknown): unknown {
+  if (!(name in TriageRequests)) throw new InvalidInputError(`Unknown triage worker request "${name}".`);
+  const key = name as TriageRequestName;
+  const parsed = TriageRequests[key].payload.safeParse(payload);
+  if (!parsed.success)
+    throw new InvalidInputError(`Bad "${name}" request: ${parsed.error.issues[0]?.message ?? 'invalid'}.`);
+  return (handlers[key] as (p: unknown) => unknown)(parsed.data);
+}
+
+self.addEventListener('message', (event: MessageEvent<unknown>) => {
+  const envelope = RequestEnvelope.safeParse(event.data);
+  if (!envelope.success) return;
+  const { id, name, payload } = envelope.data;
+  try {
+    self.postMessage({ id, ok: true, result: handle(name, payload) });
+  } catch (error) {
+    self.postMessage({ id, ok: false, error: serializeError(error) });
+  }
+});
