@@ -48,6 +48,20 @@ describe('ghost text with the wasm engine (built extension)', () => {
     site.set('/model.gguf', makeTinyLlamaGguf({ reply: REPLY }), 'application/octet-stream');
     site.set('/fields.html', PAGE);
     site.set(
+      '/inner.html',
+      '<!doctype html><title>inner</title><textarea id="inner" aria-label="inner"></textarea>',
+    );
+    site.set(
+      '/nested.html',
+      `<!doctype html><title>nested</title><iframe id="f" src="/inner.html" title="inner"></iframe><div id="host"></div>
+      <script src="/shadow.js"></script>`,
+    );
+    site.set(
+      '/shadow.js',
+      "document.getElementById('host').attachShadow({ mode: 'open' }).innerHTML = '<input type=\"text\" aria-label=\"in shadow\">';",
+      'text/javascript',
+    );
+    site.set(
       '/strict.html',
       `<!doctype html><meta http-equiv="Content-Security-Policy" content="default-src 'self'; style-src 'self'; script-src 'self'">
       <title>strict</title><textarea id="t" aria-label="t"></textarea>`,
@@ -133,6 +147,28 @@ describe('ghost text with the wasm engine (built extension)', () => {
       ];
     });
     expect(colors).toEqual(['rgba(0, 0, 0, 0)', 'rgb(138, 138, 138)']);
+    await page.close();
+  });
+
+  it('works in a same-origin iframe and inside an open shadow root', async () => {
+    const page = await ext.context.newPage();
+    await page.goto(`${site.url}/nested.html`);
+    await page.waitForFunction(() => document.documentElement.dataset.tierAssist === 'connected');
+    const frame = page.frameLocator('#f');
+    await frame.locator('#inner').click();
+    await page.keyboard.type('Hello', { delay: 10 });
+    const inFrame = page.frames().find((f) => f !== page.mainFrame())!;
+    await inFrame.waitForFunction(
+      () => document.querySelector<HTMLElement>('tier-ghost-text')?.dataset.state === 'visible',
+    );
+    await page.keyboard.press('Tab');
+    expect(await frame.locator('#inner').inputValue()).toBe(`Hello${REPLY}`);
+
+    await page.locator('#host input').click();
+    await page.keyboard.type('Hello', { delay: 10 });
+    expect(await waitForGhost(page)).toBe(REPLY);
+    await page.keyboard.press('Tab');
+    expect(await page.locator('#host input').inputValue()).toBe(`Hello${REPLY}`);
     await page.close();
   });
 
