@@ -1,21 +1,51 @@
 /**
  * The default on-device engine provider of <tier-assist> (loaded lazily, on first use): runs the
- * engines' capability probe and choice (downloads nothing), then loads the wasm engine (wllama) on the
- * chosen GGUF through the model cache, so a model downloaded once loads offline after a reload.
+ * engines' capability probe and choice (downloads nothing), then creates the chosen engine (web-llm on
+ * WebGPU, wllama on WebAssembly, or Chrome's built-in model) through `createEngine`, which loads that
+ * engine's code only then. GGUF downloads go through the model cache, so a model downloaded once loads
+ * offline after a reload.
  *
- * `model` may be a GGUF URL (absolute, relative or blob:), a catalog id, or omitted for the default
- * Llama 3.2 1B Instruct GGUF. (The WebGPU engine is chosen here once src/engines ships it; until then
- * the wasm engine is preferred, and the probe's WebGPU verdict is still shown.)
+ * `model` may be a GGUF URL (absolute, relative or blob:) -> the wasm engine on that file; a catalog id
+ * -> that model's engine; or omitted -> the probe's choice (WebGPU when usable, else the default Llama
+ * 3.2 1B Instruct GGUF on WebAssembly).
  */
-import { DEFAULT_GGUF_MODEL, findModel } from '../engines/catalog.ts';
-import { ModelCache } from '../engines/model-cache.ts';
-import { chooseEngine, probeCapabilities } from '../engines/probe.ts';
-import type { LoadOptions, LocalEngine, ModelDescriptor } from '../engines/types.ts';
-import { createWasmEngine } from '../engines/wasm.ts';
+import {
+  DEFAULT_GGUF_MODEL,
+  ModelCache,
+  chooseEngine,
+  createEngine,
+  findModel,
+  probeCapabilities,
+  type ChooseOptions,
+  type EngineKind,
+  type LoadOptions,
+  type LocalEngine,
+  type ModelDescriptor,
+} from '../engines/index.ts';
 import { EngineUnavailableError } from '../errors.ts';
 import type { LocalEngineProvider, LocalModelProbe } from './types.ts';
 
 export { DEFAULT_GGUF_MODEL };
+
+/** Models this browser already consented to and loaded (engines with their own caches, e.g. web-llm). */
+const CONSENT_KEY = 'tier-assist:loaded-models';
+
+function consentedModels(): string[] {
+  try {
+    const value: unknown = JSON.parse(localStorage.getItem(CONSENT_KEY) ?? '[]');
+    return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+function rememberConsent(id: string): void {
+  try {
+    localStorage.setItem(CONSENT_KEY, JSON.stringify([...new Set([...consentedModels(), id])].slice(-10)));
+  } catch {
+    // Storage blocked: the person is simply asked again next time.
+  }
+}
 
 /** Describe a GGUF URL: its size comes from a HEAD request; a file that is not there is a probe failure. */
 async function describeUrl(url: string, signal?: AbortSignal): Promise<ModelDescriptor | string> {
@@ -42,7 +72,7 @@ async function describeUrl(url: string, signal?: AbortSignal): Promise<ModelDesc
 }
 
 export function createLocalProvider(): LocalEngineProvider {
-  let engine: (LocalEngine & { readonly threads: number }) | undefined;
+  let current: { kind: EngineKind; engine: LocalEngine } | undefined;
   let cache: ModelCache | undefined;
   const openCache = (): ModelCache | undefined => {
     try {
@@ -55,54 +85,63 @@ export function createLocalProvider(): LocalEngineProvider {
   return {
     async probe(options = {}): Promise<LocalModelProbe> {
       let gguf: ModelDescriptor | undefined;
+      let prefer: EngineKind | undefined;
       if (options.model) {
-        const found = findModel(options.model);
-        const described = found ?? (await describeUrl(options.model, options.signal));
+        const described = findModel(options.model) ?? (await describeUrl(options.model, options.signal));
         if (typeof described === 'string') {
           return { ok: false, verdict: `${described}.`, rejected: [`wasm: ${described}`], cached: false };
         }
-        gguf = described;
+        prefer = described.engine;
+        if (described.engine === 'wasm') gguf = described;
       }
       const report = await probeCapabilities();
       const cached = await openCache()
         ?.list()
         .then((all) => all.filter((m) => m.complete).map((m) => m.id))
         .catch(() => [] as string[]);
-      const choice = chooseEngine(report, {
-        prefer: 'wasm',
-        allowChromeAi: false,
+      const known = [...(cached ?? []), ...consentedModels()];
+      const choose: ChooseOptions = {
+        ...(prefer ? { prefer } : {}),
         ...(gguf ? { ggufModel: gguf } : {}),
-        ...(cached ? { cachedModelIds: cached } : {}),
-      });
+        cachedModelIds: known,
+      };
+      const choice = chooseEngine(report, choose);
       const rejected = choice.rejected.map((r) => `${r.engine} (${r.modelId}): ${r.reason}`);
-      if (!choice.model || choice.engine !== 'wasm') {
-        const wasmRejection = choice.rejected.find((r) => r.engine === 'wasm');
+      if (!choice.model || !choice.engine || (prefer && choice.engine !== prefer)) {
+        const mine = choice.rejected.find((r) => r.engine === (prefer ?? 'wasm'));
         return {
           ok: false,
-          verdict: wasmRejection
-            ? `the WebAssembly engine cannot run ${wasmRejection.modelId} here: ${wasmRejection.reason}.`
-            : choice.reason,
+          verdict: mine ? `${mine.modelId} cannot run here: ${mine.reason}.` : choice.reason,
           rejected,
           cached: false,
         };
       }
-      const isCached = cached?.includes(choice.model.id) ?? false;
       return {
         ok: true,
         verdict: `This device can run ${choice.model.label}: ${choice.reason}.`,
         model: choice.model,
-        engine: 'wasm',
+        engine: choice.engine,
         rejected,
-        cached: isCached,
+        // Nothing to download (Chrome's own model) needs no consent prompt for 0 bytes.
+        cached: known.includes(choice.model.id) || choice.downloadBytes === 0,
       };
     },
     async load(probe: LocalModelProbe, options: LoadOptions = {}): Promise<LocalEngine> {
-      if (!probe.ok || !probe.model)
+      if (!probe.ok || !probe.model || !probe.engine) {
         throw new EngineUnavailableError(`No on-device model can run here: ${probe.verdict}`);
-      const source = probe.model.url?.startsWith('blob:') ? undefined : openCache();
-      engine ??= createWasmEngine(source ? { source } : {});
-      await engine.load(probe.model, options);
-      return engine;
+      }
+      if (!current || current.kind !== probe.engine) {
+        await current?.engine.unload().catch(() => undefined);
+        const modelCache = probe.model.url?.startsWith('blob:') ? undefined : openCache();
+        current = {
+          kind: probe.engine,
+          engine: await createEngine(probe.engine, modelCache ? { cache: modelCache } : {}),
+        };
+      }
+      await current.engine.load(probe.model, options);
+      // GGUF files are tracked by the model cache; engines with their own caches (web-llm) by consent.
+      if (probe.engine !== 'wasm') rememberConsent(probe.model.id);
+      return current.engine;
     },
   };
 }
