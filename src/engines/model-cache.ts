@@ -334,7 +334,6 @@ export class ModelCache {
       record.sizeBytes = totalBytes;
     }
     await checkQuota(record.sizeBytes);
-    await db.put('models', record);
 
     const reader = (response.body as ReadableStream<Uint8Array>).getReader();
     const chunkSize = record.chunkSize;
@@ -366,6 +365,7 @@ export class ModelCache {
     };
     report();
     try {
+      await db.put('models', record);
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;

@@ -114,6 +114,48 @@ describe('model cache across a browser restart', () => {
   });
 });
 
+describe('model cache under a real browser quota', () => {
+  it('a write the browser refuses mid-download is a QuotaExceededError and leaves nothing behind', async () => {
+    const server = await startModelServer();
+    const profile = mkdtempSync(join(tmpdir(), 'tier-assist-quota-'));
+    const { context, page } = await launch(profile);
+    try {
+      // Chromium enforces this quota on IndexedDB writes (CDP; the storage key needs the trailing slash),
+      // while navigator.storage.estimate() keeps reporting plenty of room: the pre-check passes and
+      // the browser refuses a chunk write part-way through the download.
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin: `${origin}/`, quotaSize: 40 * 1024 });
+      const model = {
+        id: 'tiny.gguf',
+        label: 'Tiny',
+        sizeBytes: server.sizeBytes,
+        memoryBytes: 0,
+        engine: 'wasm',
+        url: server.url,
+      };
+      const out = (await page.evaluate(`(async () => {
+        const { ModelCache } = await import('/src/engines/model-cache.ts');
+        const cache = new ModelCache({ dbName: 'quota-test', chunkSize: 16384 });
+        const error = await cache.download(${JSON.stringify(model)}).then(() => undefined, (e) => ({ name: e.name, code: e.code, data: e.data }));
+        return { error, list: await cache.list(), usage: await cache.usage() };
+      })()`)) as {
+        error?: { code: string; data: { neededBytes: number } };
+        list: unknown[];
+        usage: { totalBytes: number };
+      };
+      expect(out.error?.code).toBe('quota_exceeded');
+      expect(out.error?.data.neededBytes).toBeGreaterThan(0);
+      expect(out.list).toEqual([]);
+      expect(out.usage.totalBytes).toBe(0);
+      expect(modelServerStats(server.id).requests).toBe(1);
+    } finally {
+      await context.close();
+      await stopModelServer(server.id);
+      rmSync(profile, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('capability probe without WebGPU', () => {
   it('finds no adapter and picks the wasm engine, saying why WebLLM was rejected', async () => {
     const profile = mkdtempSync(join(tmpdir(), 'tier-assist-probe-'));
