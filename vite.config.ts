@@ -84,7 +84,12 @@ function componentBundle(): UserConfig {
         entry: { 'tier-assist.bundle': resolve(root, 'components/tier-assist/tier-assist.ts') },
         formats: ['es'],
       },
-      rollupOptions: { output: { entryFileNames: '[name].js', inlineDynamicImports: true, minify: true } },
+      rollupOptions: {
+        // web-llm (2.1 MB gz) stays out of the one file: WebGPU pages map it with an import map
+        // (docs/components/tier-assist.md); without one the wasm engine still runs.
+        external: ['@mlc-ai/web-llm'],
+        output: { entryFileNames: '[name].js', inlineDynamicImports: true, minify: true },
+      },
     },
   };
 }

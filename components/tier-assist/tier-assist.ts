@@ -645,7 +645,9 @@ export class TierAssist extends LitElement {
         break;
       }
       case 'ready':
-        body = html`<p class="muted">On-device model ready: ${s.probe.model?.label ?? 'local model'}.</p>`;
+        body = html`<p class="muted">
+          On-device model ready: ${s.engine.model?.label ?? s.probe.model?.label ?? 'local model'}.
+        </p>`;
         break;
       case 'error':
         body = html`<p class="warn">The on-device model could not be loaded: ${s.error.message}</p>

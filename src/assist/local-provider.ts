@@ -130,17 +130,26 @@ export function createLocalProvider(): LocalEngineProvider {
       if (!probe.ok || !probe.model || !probe.engine) {
         throw new EngineUnavailableError(`No on-device model can run here: ${probe.verdict}`);
       }
-      if (!current || current.kind !== probe.engine) {
+      let kind: EngineKind = probe.engine;
+      let model: ModelDescriptor = probe.model;
+      if (!current || current.kind !== kind) {
         await current?.engine.unload().catch(() => undefined);
-        const modelCache = probe.model.url?.startsWith('blob:') ? undefined : openCache();
-        current = {
-          kind: probe.engine,
-          engine: await createEngine(probe.engine, modelCache ? { cache: modelCache } : {}),
-        };
+        current = undefined;
+        const modelCache = model.url?.startsWith('blob:') ? undefined : openCache();
+        try {
+          current = { kind, engine: await createEngine(kind, modelCache ? { cache: modelCache } : {}) };
+        } catch (error) {
+          // The engine's code could not be loaded (e.g. the one-file bundle on a WebGPU page without
+          // an import map for web-llm): the WebAssembly engine on the default GGUF still runs.
+          if (kind === 'wasm') throw error;
+          kind = 'wasm';
+          model = DEFAULT_GGUF_MODEL;
+          current = { kind, engine: await createEngine(kind, modelCache ? { cache: modelCache } : {}) };
+        }
       }
-      await current.engine.load(probe.model, options);
+      await current.engine.load(model, options);
       // GGUF files are tracked by the model cache; engines with their own caches (web-llm) by consent.
-      if (probe.engine !== 'wasm') rememberConsent(probe.model.id);
+      if (kind !== 'wasm') rememberConsent(model.id);
       return current.engine;
     },
   };
