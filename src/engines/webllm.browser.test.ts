@@ -8,7 +8,7 @@ import { startModelServer } from '../../test/support/gguf-commands.ts';
 import { TierError } from '../errors.ts';
 import { webllmVariant, withModelUrls } from './catalog.ts';
 import type { LoadProgress } from './types.ts';
-import { createWebLLMEngine } from './webllm.ts';
+import { createWebLLMEngine, deleteWebLLMModel, isWebLLMModelCached } from './webllm.ts';
 
 describe('WebLLM engine in a real worker', () => {
   it('maps a failed weights fetch from the worker to a typed error', async () => {
@@ -34,5 +34,12 @@ describe('WebLLM engine in a real worker', () => {
     } finally {
       await server.stop();
     }
+  });
+
+  it("reports an uncached model as not cached in web-llm's IndexedDB cache; deleting it is a no-op", async () => {
+    const model = webllmVariant('1B', false);
+    expect(await isWebLLMModelCached(model)).toBe(false);
+    await deleteWebLLMModel(model);
+    expect(await isWebLLMModelCached(model)).toBe(false);
   });
 });

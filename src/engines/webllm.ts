@@ -17,6 +17,8 @@ import {
   ExtensionServiceWorkerMLCEngine,
   ExtensionServiceWorkerMLCEngineHandler,
   WebWorkerMLCEngine,
+  deleteModelAllInfoInCache,
+  hasModelInCache,
   type AppConfig,
   type ChatCompletionChunk,
   type ChatCompletionMessageParam,
@@ -455,6 +457,40 @@ export class WebLLMEngine implements LocalEngine {
       ...(options.logprobs && logprobs.length > 0 ? { logprobs } : {}),
       model: model.id,
     };
+  }
+}
+
+/**
+ * Is this WebLLM model in web-llm's own cache (IndexedDB by default)? web-llm reads the model's
+ * tensor-cache.json manifest for this (from the cache, or fetched when absent: a few KB, never the
+ * weights). Unreachable manifest = not cached.
+ */
+export async function isWebLLMModelCached(
+  model: ModelDescriptor,
+  cacheBackend: 'indexeddb' | 'cache' = 'indexeddb',
+): Promise<boolean> {
+  try {
+    return await hasModelInCache(model.id, appConfigFor(model, cacheBackend));
+  } catch (error) {
+    const mapped = mapWebLLMError(error);
+    if (mapped instanceof NetworkError) return false;
+    throw mapped;
+  }
+}
+
+/**
+ * Delete a WebLLM model's weights, config and library from web-llm's cache. When the manifest is
+ * neither cached nor reachable there are no shards it could list, so there is nothing to delete.
+ */
+export async function deleteWebLLMModel(
+  model: ModelDescriptor,
+  cacheBackend: 'indexeddb' | 'cache' = 'indexeddb',
+): Promise<void> {
+  try {
+    await deleteModelAllInfoInCache(model.id, appConfigFor(model, cacheBackend));
+  } catch (error) {
+    const mapped = mapWebLLMError(error);
+    if (!(mapped instanceof NetworkError)) throw mapped;
   }
 }
 
