@@ -4,6 +4,7 @@ import { userEvent } from 'vitest/browser';
 import type { LocalEngineProvider, LocalModelProbe } from '../../src/assist/types.ts';
 import type { ChatMessage, GenerateOptions, GenerateResult, LocalEngine } from '../../src/engines/types.ts';
 import { redactPii } from '../../src/privacy/index.ts';
+import { DeviceLostError } from '../../src/errors.ts';
 import { createChannel } from '../../src/remote/index.ts';
 import { renderMarkdown } from '../shared/markdown.ts';
 import './tier-assist.ts';
@@ -321,6 +322,30 @@ describe('<tier-assist> on-device answers, events and keyboard', () => {
     expect(after).toHaveLength(1);
     expect($(el, '[part~="badge"]')!.dataset.tier).toBe('local');
     expect($(el, '[part~="note"]')!.textContent).toMatch(/Could not reach the gateway/);
+  });
+
+  it('after the device is lost, that answer comes from a fallback and the next request reloads the model', async () => {
+    const engine = fakeEngine(() => 'Back on the device.');
+    let failNext = true;
+    const chat = engine.chat.bind(engine);
+    engine.chat = (messages, opts) => {
+      if (!failNext) return chat(messages, opts);
+      failNext = false;
+      const ch = createChannel<GenerateResult>();
+      ch.fail(new DeviceLostError());
+      return ch.stream;
+    };
+    const provider = fakeProvider(engine);
+    const el = await mount({ gateway: 'http://127.0.0.1:9', quality: '0' }, provider);
+    await makeReady(el);
+    await send(el, 'thanks!');
+    await until(() => !el.busy && el.turns.length === 2, 'first answer', 10_000);
+    expect(el.turns[1]!.error).toMatch(/gateway/);
+    expect(el.engine.state.status).toBe('error');
+    await send(el, 'thanks again!');
+    await until(() => !el.busy && el.turns.length === 4, 'second answer', 10_000);
+    expect(provider.loads).toBe(2);
+    expect(el.turns[3]).toMatchObject({ text: 'Back on the device.', badge: { tier: 'local' } });
   });
 
   it('keeps personal data on the device under privacy="local-only"', async () => {

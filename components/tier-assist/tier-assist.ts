@@ -363,6 +363,11 @@ export class TierAssist extends LitElement {
     const controller = new AbortController();
     this.controller = controller;
     if (this.config.tiers.includes('local') && this.engine.state.status === 'idle') void this.engine.probe();
+    const engineState = this.engine.state;
+    if (engineState.status === 'error' && engineState.error.code === 'device_lost' && engineState.probe) {
+      // The GPU device was lost on an earlier request: the model reloads now (from the cache).
+      await this.engine.accept();
+    }
     const renderer = this.loadRenderer().catch(() => undefined);
     const steps: AssistEvent[] = [];
     try {
