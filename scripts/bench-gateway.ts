@@ -10,6 +10,7 @@
  * --soak: 5 minutes of rounds (30 s phases) to watch memory; default run is ~25 s.
  */
 import { spawn } from 'node:child_process';
+import { Agent, createServer, request as httpRequest } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
@@ -44,10 +45,13 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     soak: { type: 'boolean', default: false },
     role: { type: 'string' },
+    target: { type: 'string' },
     rate: { type: 'string', default: '200' },
     seconds: { type: 'string' },
     rounds: { type: 'string' },
     connections: { type: 'string', default: '10' },
+    /** Run the gateway from the source with tsx instead of the built dist/server/cli.js. */
+    source: { type: 'boolean', default: false },
   },
 });
 
@@ -58,6 +62,33 @@ if (values.role === 'upstream') {
   const up = await startUpstream({ reply: REPLY });
   console.log(`UPSTREAM ${up.url}`);
   process.on('SIGTERM', () => void up.close().then(() => process.exit(0)));
+} else if (values.role === 'pipe') {
+  // Control: the cheapest possible extra hop, a node:http pass-through with keep-alive, no parsing at all.
+  const target = new URL(values.target!);
+  const agent = new Agent({ keepAlive: true });
+  const server = createServer((req, res) => {
+    const forward = httpRequest(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: req.url,
+        method: req.method,
+        headers: req.headers,
+        agent,
+      },
+      (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      },
+    );
+    forward.on('error', () => res.destroy());
+    req.pipe(forward);
+  });
+  server.listen(0, '127.0.0.1', () => {
+    const address = server.address();
+    console.log(`PIPE http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`);
+  });
+  process.on('SIGTERM', () => process.exit(0));
 } else {
   await main();
 }
@@ -83,6 +114,12 @@ function median(xs: number[]): number {
     : s.length % 2
       ? s[(s.length - 1) / 2]!
       : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+/** User + system CPU time of a process so far, in ms (from /proc; clock ticks are 100 Hz on Linux). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 function rssMb(pid: number): number {
@@ -139,25 +176,27 @@ async function main(): Promise<void> {
     if (!values.json) console.log(line);
   };
 
-  const upProc = spawn(
-    process.execPath,
-    ['--import', 'tsx', fileURLToPath(import.meta.url), '--role', 'upstream'],
-    {
+  const child = async (args: string[], tag: string) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), ...args], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const upstreamUrl = await new Promise<string>((resolveUrl, reject) => {
-    let out = '';
-    upProc.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /UPSTREAM (\S+)/.exec(out);
-      if (m) resolveUrl(m[1]!);
     });
-    upProc.once('exit', (code) => reject(new Error(`stand-in exited (${code})`)));
-  });
+    const url = await new Promise<string>((resolveUrl, reject) => {
+      let out = '';
+      proc.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = new RegExp(`${tag} (\\S+)`).exec(out);
+        if (m) resolveUrl(m[1]!);
+      });
+      proc.once('exit', (code) => reject(new Error(`${tag} exited (${code})`)));
+    });
+    return { proc, url };
+  };
+  const { proc: upProc, url: upstreamUrl } = await child(['--role', 'upstream'], 'UPSTREAM');
+  const { proc: pipeProc, url: pipeUrl } = await child(['--role', 'pipe', '--target', upstreamUrl], 'PIPE');
   const gw = await startGateway({
     staticFiles: false,
+    ...(values.source ? {} : { entry: 'dist/server/cli.js' }),
     config: {
       tiers: {
         mid: {
@@ -193,6 +232,7 @@ async function main(): Promise<void> {
       messages: [messages[1]],
     }),
   };
+  const piped = { url: `${pipeUrl}/v1/messages`, body: direct.body };
   const through = {
     url: `${gw.url}/v1/chat/completions`,
     body: JSON.stringify({ tier: 'mid', stream: true, messages }),
@@ -202,14 +242,20 @@ async function main(): Promise<void> {
     `stand-in ${upstreamUrl}, gateway ${gw.url}; ${rate} req/s, ${connections} connections, ${rounds} rounds x ${seconds} s per side`,
   );
   await load(direct.url, direct.body, 2, rate, connections);
+  await load(piped.url, piped.body, 2, rate, connections);
   await load(through.url, through.body, 2, rate, connections);
   const memBefore = rssMb(gw.child!.pid!);
 
-  const sides: Record<'direct' | 'gateway', Phase[]> = { direct: [], gateway: [] };
+  const sides: Record<'direct' | 'pipe' | 'gateway', Phase[]> = { direct: [], pipe: [], gateway: [] };
   const memSeries = [memBefore];
+  let gatewayCpuMs = 0;
   for (let r = 0; r < rounds; r++) {
     sides.direct.push(await load(direct.url, direct.body, seconds, rate, connections));
-    sides.gateway.push(await load(through.url, through.body, seconds, rate, connections));
+    sides.pipe.push(await load(piped.url, piped.body, seconds, rate, connections));
+    const cpuBefore = cpuMs(gw.child!.pid!);
+    const phase = await load(through.url, through.body, seconds, rate, connections);
+    gatewayCpuMs += cpuMs(gw.child!.pid!) - cpuBefore;
+    sides.gateway.push(phase);
     memSeries.push(rssMb(gw.child!.pid!));
     say(`round ${r + 1}/${rounds}: gateway RSS ${memSeries.at(-1)} MB`);
   }
@@ -219,6 +265,7 @@ async function main(): Promise<void> {
   await gw.stop();
   const written = gw.readUsage().length;
   upProc.kill('SIGTERM');
+  pipeProc.kill('SIGTERM');
 
   const summary = (phases: Phase[]) => {
     const all = phases.flatMap((p) => p.latencies).sort((a, b) => a - b);
@@ -244,9 +291,13 @@ async function main(): Promise<void> {
   };
   const d = summary(sides.direct);
   const g = summary(sides.gateway);
+  const pp = summary(sides.pipe);
   // Added latency: per-round difference of percentiles (same noise within a round), median over rounds.
   const addedP50 = median(g.roundP50Ms.map((x, i) => x - d.roundP50Ms[i]!));
   const addedP99 = median(g.roundP99Ms.map((x, i) => x - d.roundP99Ms[i]!));
+  // The same for the bare pass-through: what one extra process hop costs on this machine at all.
+  const hopP50 = median(pp.roundP50Ms.map((x, i) => x - d.roundP50Ms[i]!));
+  const hopP99 = median(pp.roundP99Ms.map((x, i) => x - d.roundP99Ms[i]!));
   const result = {
     bench: 'gateway',
     soak: values.soak,
@@ -261,6 +312,13 @@ async function main(): Promise<void> {
       requests: d.requests,
       errors: d.errors,
     },
+    pipe: {
+      p50Ms: round(pp.p50Ms),
+      p99Ms: round(pp.p99Ms),
+      reqPerSec: round(pp.reqPerSec),
+      requests: pp.requests,
+      errors: pp.errors,
+    },
     gateway: {
       p50Ms: round(g.p50Ms),
       p99Ms: round(g.p99Ms),
@@ -270,6 +328,9 @@ async function main(): Promise<void> {
     },
     addedP50Ms: round(addedP50),
     addedP99Ms: round(addedP99),
+    gatewayCpuMsPerRequest: round(gatewayCpuMs / Math.max(1, g.requests)),
+    bareHopAddedP50Ms: round(hopP50),
+    bareHopAddedP99Ms: round(hopP99),
     memoryMb: { before: memBefore, after: memAfter, series: memSeries },
     usageRecords: { handled, written },
     lostUsageRecords: Math.max(0, handled - written),
@@ -280,6 +341,7 @@ async function main(): Promise<void> {
     console.log('side      p50 ms   p99 ms   req/s   requests  errors');
     for (const [name, s] of [
       ['direct', result.direct],
+      ['pipe', result.pipe],
       ['gateway', result.gateway],
     ] as const)
       console.log(

@@ -21,6 +21,8 @@
  *   mode?        'process' (default: `tsx src/server/cli.ts` as a child process, like `npm start`) or
  *                'in-process' (startServer() in this process: faster, shares memory with the test)
  *   staticFiles? serve public/ and dist/components like `npm start` (default true)
+ *   entry?       process mode: run a built entry (e.g. 'dist/server/cli.js') with plain node instead of
+ *                tsx + src/server/cli.ts
  * Result: { url, port, usageLogPath, logs(), mintToken(site, secret, origin, user?), readUsage(), stop() }.
  * The usage log is a JSONL file in a fresh temp dir (usageLogPath) unless config.usageLog says otherwise.
  */
@@ -42,6 +44,8 @@ export interface GatewayOptions {
   env?: Record<string, string>;
   mode?: 'process' | 'in-process';
   staticFiles?: boolean;
+  /** Process mode: a built entry (e.g. dist/server/cli.js) to run with plain node instead of tsx + source. */
+  entry?: string;
 }
 
 export interface RunningGateway {
@@ -125,7 +129,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     port = typeof address === 'object' && address ? address.port : 0;
     stopInProcess = started.close;
   } else {
-    child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/server/cli.ts')], {
+    const args = options.entry
+      ? [resolve(ROOT, options.entry)]
+      : ['--import', 'tsx', join(ROOT, 'src/server/cli.ts')];
+    child = spawn(process.execPath, args, {
       cwd: ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
