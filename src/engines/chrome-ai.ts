@@ -22,6 +22,7 @@ import {
 import { CHROME_AI_MODEL } from './catalog.ts';
 import {
   Mutex,
+  abortedBeforeStart,
   StopMatcher,
   createGenerationStream,
   jsonRetryInstruction,
@@ -248,7 +249,7 @@ export class ChromeAiEngine implements LocalEngine {
   ): Promise<GenerateResult> {
     const model = this.model;
     if (!model) throw new ModelNotLoadedError();
-    throwIfAborted(options.signal);
+    if (options.signal?.aborted) return abortedBeforeStart(model.id);
     const last = messages.at(-1);
     if (!last || last.role !== 'user')
       throw new InvalidInputError('The last message must come from the user.');

@@ -63,6 +63,17 @@ export function createGenerationStream(
   };
 }
 
+/** The result of a request whose signal fired before it started (e.g. while queued). */
+export function abortedBeforeStart(model: string): GenerateResult {
+  return {
+    text: '',
+    finishReason: 'abort',
+    usage: { promptTokens: 0, completionTokens: 0 },
+    timings: { ttftMs: 0, totalMs: 0, decodeTokPerSec: 0 },
+    model,
+  };
+}
+
 /** Serialises async work: one generation at a time per engine (a second waits for the first). */
 export class Mutex {
   private tail: Promise<unknown> = Promise.resolve();

@@ -29,6 +29,7 @@ import {
 import { fetchModelBlob } from './download.ts';
 import {
   Mutex,
+  abortedBeforeStart,
   StopMatcher,
   createGenerationStream,
   jsonRetryInstruction,
@@ -273,7 +274,7 @@ export class WasmEngine implements LocalEngine {
     const wllama = this.wllama;
     const model = this.model;
     if (!wllama || !model) throw new ModelNotLoadedError();
-    throwIfAborted(options.signal);
+    if (options.signal?.aborted) return abortedBeforeStart(model.id);
     const internal = new AbortController();
     const onAbort = (): void => internal.abort();
     options.signal?.addEventListener('abort', onAbort, { once: true });

@@ -316,6 +316,19 @@ describe('WebLLM adapter (fake MLCEngineInterface)', () => {
     expect((await engine.chat([{ role: 'user', content: 'hi' }]).result).text).toBe('again');
   });
 
+  it('a request aborted while queued resolves as abort without reaching web-llm', async () => {
+    const { engine, fake } = setup(true);
+    await engine.load(F16);
+    fake().scripts.push({ deltas: ['slow ', 'answer'], delayMs: 10 });
+    const first = engine.chat([{ role: 'user', content: 'one' }]);
+    const controller = new AbortController();
+    const queued = engine.chat([{ role: 'user', content: 'two' }], { signal: controller.signal });
+    controller.abort();
+    expect(await queued.result).toMatchObject({ text: '', finishReason: 'abort' });
+    expect((await first.result).text).toBe('slow answer');
+    expect(fake().requests).toHaveLength(1);
+  });
+
   it('reloads the model on next use after the device was lost', async () => {
     const { engine, fake } = setup(true);
     await engine.load(F16);

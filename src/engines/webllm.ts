@@ -45,6 +45,7 @@ import {
 import { WEBLLM_MODELS, withModelUrls } from './catalog.ts';
 import {
   Mutex,
+  abortedBeforeStart,
   StopMatcher,
   createGenerationStream,
   jsonRetryInstruction,
@@ -359,7 +360,7 @@ export class WebLLMEngine implements LocalEngine {
     const engine = this.engine;
     const model = this.model;
     if (!engine || !model) throw new ModelNotLoadedError();
-    throwIfAborted(options.signal);
+    if (options.signal?.aborted) return abortedBeforeStart(model.id);
     const onAbort = (): void => engine.interruptGenerate();
     options.signal?.addEventListener('abort', onAbort, { once: true });
     const stopper = new StopMatcher(options.stop);
