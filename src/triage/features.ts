@@ -18,6 +18,12 @@ export interface FeatureOptions {
   wordWeight: number;
   bigramWeight: number;
   charWeight: number;
+  /** Character n-grams also across word boundaries (over the whole normalised text). */
+  crossWord?: boolean;
+  /** Word trigrams. */
+  trigramWeight?: number;
+  /** Light suffix stripping for word features (s, es, ed, ing, ly). */
+  stem?: boolean;
 }
 
 export const DEFAULT_FEATURES: FeatureOptions = {
@@ -90,8 +96,18 @@ function addBlock(
 }
 
 /** Turn text into a sparse hashed vector (sublinear tf, each block L2-normalised and weighted). */
+/** Light English suffix stripping (so "refunds", "refunded", "refunding" share a feature). */
+export function stem(word: string): string {
+  if (word.length <= 4) return word;
+  for (const suffix of ['ing', 'ed', 'es', 'ly', 's']) {
+    if (word.endsWith(suffix) && word.length - suffix.length >= 3) return word.slice(0, -suffix.length);
+  }
+  return word;
+}
+
 export function featurize(text: string, options: FeatureOptions = DEFAULT_FEATURES): SparseVector {
-  const words = tokenize(text);
+  const raw = tokenize(text);
+  const words = options.stem ? raw.map(stem) : raw;
   const mask = (1 << options.bits) - 1;
   const target = new Map<number, number>();
   const scratch = new Map<number, number>();
@@ -101,9 +117,14 @@ export function featurize(text: string, options: FeatureOptions = DEFAULT_FEATUR
     for (let i = 1; i < words.length; i++) bigrams.push(`${words[i - 1]} ${words[i]}`);
     addBlock(scratch, bigrams, 2, mask, target, options.bigramWeight);
   }
+  if (options.trigramWeight && words.length > 2) {
+    const trigrams: string[] = [];
+    for (let i = 2; i < words.length; i++) trigrams.push(`${words[i - 2]} ${words[i - 1]} ${words[i]}`);
+    addBlock(scratch, trigrams, 4, mask, target, options.trigramWeight);
+  }
   if (options.charWeight > 0) {
     const grams: string[] = [];
-    for (const word of words) {
+    for (const word of options.crossWord ? [raw.join(' ')] : raw) {
       const padded = `<${word}>`;
       for (let n = options.charMin; n <= options.charMax; n++) {
         for (let i = 0; i + n <= padded.length; i++) grams.push(padded.slice(i, i + n));

@@ -51,6 +51,9 @@ export const FeatureOptionsSchema = z.object({
   wordWeight: z.number().min(0),
   bigramWeight: z.number().min(0),
   charWeight: z.number().min(0),
+  crossWord: z.boolean().optional(),
+  trigramWeight: z.number().min(0).optional(),
+  stem: z.boolean().optional(),
 });
 
 export const ModelJsonSchema = z.object({
