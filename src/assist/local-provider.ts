@@ -86,6 +86,7 @@ export function createLocalProvider(): LocalEngineProvider {
     async probe(options = {}): Promise<LocalModelProbe> {
       let gguf: ModelDescriptor | undefined;
       let prefer: EngineKind | undefined;
+      let size: ChooseOptions['size'];
       if (options.model) {
         const described = findModel(options.model) ?? (await describeUrl(options.model, options.signal));
         if (typeof described === 'string') {
@@ -93,6 +94,7 @@ export function createLocalProvider(): LocalEngineProvider {
         }
         prefer = described.engine;
         if (described.engine === 'wasm') gguf = described;
+        if (described.id.includes('-3B-')) size = '3B';
       }
       const report = await probeCapabilities();
       const cached = await openCache()
@@ -102,6 +104,7 @@ export function createLocalProvider(): LocalEngineProvider {
       const known = [...(cached ?? []), ...consentedModels()];
       const choose: ChooseOptions = {
         ...(prefer ? { prefer } : {}),
+        ...(size ? { size } : {}),
         ...(gguf ? { ggufModel: gguf } : {}),
         cachedModelIds: known,
       };
