@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { DEFAULT_GGUF_MODEL } from '../src/engines/catalog.ts';
 import { HttpUrlSchema, PrivacyPolicySchema, QualitySchema, parse } from '../src/config/index.ts';
 
-export const SETTINGS_VERSION = 2;
+export const SETTINGS_VERSION = 3;
 export const SETTINGS_KEY = 'settings';
 
 /** A gateway URL: empty (no gateway, everything stays on the device) or an absolute http(s) URL. */
@@ -41,6 +41,11 @@ export const SettingsSchema = z.object({
       z.literal(''),
       HttpUrlSchema.refine((u) => /\.gguf($|\?)/i.test(u), 'must end in .gguf'),
     ]),
+    /**
+     * The person agreed to download the model (options page checkbox or the popup's "Load model
+     * now"). Until then nothing is downloaded: typing in a field never starts an 800 MB download.
+     */
+    downloadAllowed: z.boolean(),
   }),
   /** 0 = cheapest acceptable answer, 1 = always the best tier. */
   quality: QualitySchema,
@@ -72,7 +77,7 @@ export function defaultSettings(): Settings {
   return {
     version: SETTINGS_VERSION,
     gateway: { url: '', token: '' },
-    model: { id: DEFAULT_MODEL_ID, customUrl: '' },
+    model: { id: DEFAULT_MODEL_ID, customUrl: '', downloadAllowed: false },
     quality: 0.5,
     privacy: 'redact',
     autocomplete: { enabled: true, debounceMs: 250 },
@@ -93,17 +98,32 @@ const SettingsV1Schema = z
 
 type Step = (input: unknown) => unknown;
 
+/** Version 2: no download consent yet (a model was downloaded on first use). */
+const SettingsV2Schema = z
+  .object({
+    version: z.literal(2),
+    model: z.object({ id: z.string(), customUrl: z.string() }).loose(),
+  })
+  .loose();
+
 /** One step per version: STEPS[n] turns version n into version n + 1. */
 const STEPS: Record<number, Step> = {
   1: (input) => {
     const v1 = SettingsV1Schema.parse(input);
-    const base = defaultSettings();
     return {
-      ...base,
+      version: 2,
       gateway: { url: v1.gatewayUrl ?? '', token: v1.gatewayToken ?? '' },
-      autocomplete: { enabled: true, debounceMs: v1.debounce ?? base.autocomplete.debounceMs },
+      model: { id: DEFAULT_MODEL_ID, customUrl: '' },
+      quality: 0.5,
+      privacy: 'redact',
+      autocomplete: { enabled: true, debounceMs: v1.debounce ?? 250 },
       disabledSites: (v1.disabledHosts ?? []).map((host) => `https://${host}`),
     };
+  },
+  // A version-2 user who set their own model URL chose to download it; the default model was not chosen.
+  2: (input) => {
+    const v2 = SettingsV2Schema.parse(input);
+    return { ...v2, version: 3, model: { ...v2.model, downloadAllowed: v2.model.customUrl !== '' } };
   },
 };
 

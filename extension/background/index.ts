@@ -10,7 +10,7 @@ import type { RemoteTier } from '../../src/config/index.ts';
 import { redactPii } from '../../src/privacy/index.ts';
 import { route, verifyAnswer } from '../../src/router/index.ts';
 import type { Decision, RouteContext } from '../../src/router/types.ts';
-import { AbortError, InvalidInputError } from '../../src/errors.ts';
+import { AbortError, InvalidInputError, NotConfiguredError } from '../../src/errors.ts';
 import {
   listen,
   listenPorts,
@@ -64,6 +64,11 @@ export function main(deps: BackgroundDeps): {
     verify: (input) => verifyAnswer(input),
     local: async (id, messages) => {
       const settings = await loadSettings();
+      if (!settings.model.downloadAllowed)
+        throw new NotConfiguredError(
+          'The on-device model is not downloaded yet. Press "Load model now" in the tier-assist popup, or allow the download in the options.',
+          { data: { setting: 'model.downloadAllowed' } },
+        );
       const out = await deps.offscreen.request('engine.chat', {
         id,
         model: resolveModel(settings),
@@ -90,7 +95,7 @@ export function main(deps: BackgroundDeps): {
     suggest: async ({ id, before }, sender) => {
       const received = performance.now();
       const settings = await loadSettings();
-      if (!siteEnabled(settings, originOf(sender)))
+      if (!settings.model.downloadAllowed || !siteEnabled(settings, originOf(sender)))
         return { text: '', engineMs: 0, hostMs: 0, backgroundMs: 0, model: '' };
       const prefix = before.slice(-SUGGEST_PREFIX_CHARS);
       const out = await deps.offscreen.request('engine.complete', {
@@ -140,7 +145,11 @@ export function main(deps: BackgroundDeps): {
         };
       return deps.offscreen.request('engine.status', {});
     },
-    load: async () => deps.offscreen.request('engine.load', { model: resolveModel(await loadSettings()) }),
+    // The person pressed "Load model now": that is their consent to download it.
+    load: async () => {
+      const settings = await saveSettings({ model: { downloadAllowed: true } });
+      return deps.offscreen.request('engine.load', { model: resolveModel(settings) });
+    },
     'settings.get': async () => loadSettings(),
     'settings.set': async ({ patch }) => saveSettings(patch),
     'site.get': async ({ origin }) => ({ origin, enabled: siteEnabled(await loadSettings(), origin) }),

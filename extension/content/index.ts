@@ -96,7 +96,8 @@ export async function main(deps: ContentDeps): Promise<GhostTextController | und
   const controller = new GhostTextController(doc, {
     debounceMs: settings.autocomplete.debounceMs,
     frames: true,
-    enabled: () => siteEnabled(settings, origin),
+    // Nothing is asked (and nothing downloaded) until the person allowed the model download.
+    enabled: () => settings.model.downloadAllowed && siteEnabled(settings, origin),
     alive,
     onShown: (timing: GhostTiming) => {
       root.dataset.tierAssistTiming = JSON.stringify(timing);

@@ -20,6 +20,12 @@ let commands: chrome.commands.Command[] = [];
 
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(bytes < 1e7 ? 2 : 0)} MB`;
 
+function downloadSize(s: Settings): string {
+  if (s.model.customUrl) return '';
+  const model = CATALOG.find((m) => m.id === s.model.id);
+  return model && model.sizeBytes > 0 ? ` (${mb(model.sizeBytes)})` : '';
+}
+
 function err(field: string) {
   const message = fieldErrors[field];
   return message
@@ -81,6 +87,16 @@ function draw(): void {
             aria-describedby="error-model-customUrl"
           />
           ${err('model.customUrl')}
+          <label
+            ><input
+              id="model-download"
+              name="model.downloadAllowed"
+              type="checkbox"
+              .checked=${s.model.downloadAllowed}
+            />
+            Download the model when it is first needed${downloadSize(s)}</label
+          >
+          <p class="hint">Until this is on, nothing is downloaded and no suggestions appear.</p>
         </fieldset>
         <fieldset>
           <legend>Routing</legend>
@@ -188,7 +204,11 @@ function collect(form: HTMLFormElement): Record<string, unknown> {
   const debounce = value('autocomplete.debounceMs');
   return {
     gateway: { url: value('gateway.url').trim(), token: value('gateway.token') },
-    model: { id: value('model.id'), customUrl: value('model.customUrl').trim() },
+    model: {
+      id: value('model.id'),
+      customUrl: value('model.customUrl').trim(),
+      downloadAllowed: (form.elements.namedItem('model.downloadAllowed') as HTMLInputElement).checked,
+    },
     quality: Number(value('quality')),
     privacy: value('privacy'),
     autocomplete: {

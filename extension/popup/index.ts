@@ -16,6 +16,7 @@ interface View {
   origin: string | undefined;
   enabled: boolean | undefined;
   error: string | undefined;
+  downloadAllowed: boolean;
 }
 const view: View = {
   status: undefined,
@@ -23,6 +24,7 @@ const view: View = {
   origin: undefined,
   enabled: undefined,
   error: undefined,
+  downloadAllowed: false,
 };
 
 const usd = (n: number) => `$${n < 0.01 && n > 0 ? n.toFixed(4) : n.toFixed(2)}`;
@@ -37,7 +39,9 @@ function engineLine(s: EngineStatus | undefined) {
         ? `loading ${Math.round(s.progress * 100)}%`
         : s.state === 'error'
           ? `failed: ${s.error ?? 'unknown error'}`
-          : 'not loaded (loads on first use)';
+          : view.downloadAllowed
+            ? 'not loaded (loads on first use)'
+            : 'not downloaded: "Load model now" downloads it (nothing is suggested until then)';
   return html`<span data-field="model">${s.model?.label ?? 'No model loaded'}</span> ·
     <span data-field="state">${state}</span> · <span data-field="runtime">${where}</span> ·
     <span data-field="webgpu">WebGPU ${s.webgpu ? 'available' : 'unavailable'}</span>`;
@@ -103,6 +107,7 @@ async function load(): Promise<void> {
   const timer = setInterval(() => void request('status', {}).then((s) => ((view.status = s), draw())), 500);
   try {
     view.status = await request('load', {});
+    view.downloadAllowed = true;
   } catch (error) {
     fail(error);
   } finally {
@@ -127,12 +132,18 @@ async function start(): Promise<void> {
   const [tab] = await chrome.tabs.query({ active: true, lastFocusedWindow: true }).catch(() => []);
   const url = new URLSearchParams(location.search).get('url') ?? tab?.url;
   if (url && /^https?:/.test(url)) view.origin = new URL(url).origin;
-  const [status, stats, site] = await Promise.all([
+  const [status, stats, site, settings] = await Promise.all([
     request('status', {}),
     request('stats.today', {}),
     view.origin ? request('site.get', { origin: view.origin }) : Promise.resolve(undefined),
+    request('settings.get', {}),
   ]);
-  Object.assign(view, { status, stats, enabled: site?.enabled });
+  Object.assign(view, {
+    status,
+    stats,
+    enabled: site?.enabled,
+    downloadAllowed: settings.model.downloadAllowed,
+  });
   draw();
 }
 

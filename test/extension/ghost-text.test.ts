@@ -272,7 +272,7 @@ describe('ghost text with the wasm engine (built extension)', () => {
     const popup = await ext.openPage('extension/popup/index.html');
     await popup.waitForSelector('#today');
     expect(Number(await popup.textContent('#today [data-tier="local"]'))).toBeGreaterThan(0);
-    expect(await popup.textContent('#engine')).toContain('loaded');
+    expect(await popup.textContent('#engine [data-field="state"]')).toBe('loaded');
     // The ledger dashboard component reads the same ledger (extension origin IndexedDB).
     await popup.click('#dashboard summary');
     await popup.waitForFunction(() => {

@@ -20,7 +20,7 @@ describe('options page', () => {
   it('saves valid settings', async () => {
     expect(await setOptions(ext, { gatewayUrl: 'http://127.0.0.1:9/', debounceMs: 300 })).toBe('Saved.');
     expect(await stored()).toMatchObject({
-      version: 2,
+      version: 3,
       gateway: { url: 'http://127.0.0.1:9/' },
       autocomplete: { debounceMs: 300 },
     });

@@ -12,6 +12,22 @@ describe('extension settings', () => {
   it('starts from defaults when nothing is stored', () => {
     expect(migrate(undefined)).toEqual(defaultSettings());
     expect(defaultSettings().autocomplete.debounceMs).toBe(250);
+    expect(defaultSettings().model.downloadAllowed).toBe(false);
+  });
+
+  it('upgrades version 2: a self-hosted model counts as chosen, the default does not', () => {
+    const v2 = {
+      ...defaultSettings(),
+      version: 2,
+      model: { id: 'x', customUrl: 'https://m.example/a.gguf' },
+    };
+    expect(migrate(v2).model).toEqual({
+      id: 'x',
+      customUrl: 'https://m.example/a.gguf',
+      downloadAllowed: true,
+    });
+    const plain = { ...defaultSettings(), version: 2, model: { id: 'x', customUrl: '' } };
+    expect(migrate(plain).model.downloadAllowed).toBe(false);
   });
 
   it('upgrades version 1 step by step', () => {
@@ -26,6 +42,7 @@ describe('extension settings', () => {
     expect(upgraded.gateway).toEqual({ url: 'https://gw.example.com', token: 't' });
     expect(upgraded.autocomplete.debounceMs).toBe(400);
     expect(upgraded.disabledSites).toEqual(['https://mail.example.com']);
+    expect(upgraded.model.downloadAllowed).toBe(false);
   });
 
   it('rejects an invalid gateway URL with the field named, leaving the input untouched', () => {

@@ -150,11 +150,15 @@ export async function setOptions(
     gatewayUrl?: string;
     gatewayToken?: string;
     disabledSites?: string[];
+    /** Tick "download the model when needed" (default: true when `modelUrl` is given). */
+    allowDownload?: boolean;
   },
 ): Promise<string> {
   const page = await ext.openPage('extension/options/index.html');
   await page.waitForSelector('#settings');
   if (fields.modelUrl !== undefined) await page.fill('#model-url', fields.modelUrl);
+  const allow = fields.allowDownload ?? (fields.modelUrl !== undefined ? true : undefined);
+  if (allow !== undefined) await page.setChecked('#model-download', allow);
   if (fields.debounceMs !== undefined) await page.fill('#debounce', String(fields.debounceMs));
   if (fields.gatewayUrl !== undefined) await page.fill('#gateway-url', fields.gatewayUrl);
   if (fields.gatewayToken !== undefined) await page.fill('#gateway-token', fields.gatewayToken);
