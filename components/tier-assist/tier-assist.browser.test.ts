@@ -403,7 +403,11 @@ describe('<tier-assist> keyboard-only use and the answer actions', () => {
     const el = await mount({ gateway: 'http://127.0.0.1:9' }, fakeProvider(fakeEngine(() => 'Fine answer.')));
     await makeReady(el);
     const decisions: { tier: string; flags: string[] }[] = [];
-    el.addEventListener('tier-route', (e) => decisions.push(e.detail.decision));
+    const routedTexts: string[] = [];
+    el.addEventListener('tier-route', (e) => {
+      decisions.push(e.detail.decision);
+      routedTexts.push(e.detail.text);
+    });
     el.addEventListener('tier-escalate', (e) => e.preventDefault());
     await send(el, 'thanks!');
     await until(() => $(el, '[part~="badge"]') !== null, 'badge');
@@ -416,6 +420,7 @@ describe('<tier-assist> keyboard-only use and the answer actions', () => {
     // The question is not repeated in the conversation: one user turn, two answers.
     expect(el.turns.filter((t) => t.role === 'user')).toHaveLength(1);
     expect(el.turns).toHaveLength(3);
+    expect(routedTexts).toEqual(['thanks!', 'thanks!']);
   });
 });
 

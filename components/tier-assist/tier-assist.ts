@@ -332,16 +332,22 @@ export class TierAssist extends LitElement {
       this.status = 'Fix the attribute errors shown above first.';
       return;
     }
-    const history = this.turns
+    // The context is the conversation before this question (for "Ask a bigger model": before the
+    // question being re-asked, so the cheaper answer does not steer the bigger model).
+    let before = this.turns;
+    if (options.resend) {
+      const at = this.turns.map((t) => t.role === 'user' && t.text.trim() === question).lastIndexOf(true);
+      if (at >= 0) before = this.turns.slice(0, at);
+    }
+    const history = before
       .filter((t) => !t.error && !t.stopped && t.text)
       .map((t) => ({ role: t.role, content: t.text }));
+    // A user turn whose answer failed leaves two user messages in a row: keep the context alternating.
+    if (history.at(-1)?.role === 'user') history.pop();
     if (!options.resend) {
       this.turns = [...this.turns, { role: 'user', text: question }];
       this.persist();
-    } else if (history.at(-1)?.role === 'user') {
-      history.pop();
     }
-    if (history.at(-1)?.role === 'user') history.pop();
     const previous = [...this.turns].reverse().find((t) => t.badge)?.badge;
     const conversationTier = this.turns.reduce<Tier | undefined>((max, t) => {
       const tier = t.badge?.tier;
