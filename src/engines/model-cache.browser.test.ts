@@ -10,6 +10,7 @@ import { AbortError, NetworkError, QuotaExceededError } from '../errors.ts';
 import { ModelCache, openModelCacheDb } from './model-cache.ts';
 import type { LoadProgress, ModelDescriptor } from './types.ts';
 import { createWasmEngine } from './wasm.ts';
+import { chooseEngine, createEngine, probeCapabilities } from './index.ts';
 
 let servers: ModelServer[] = [];
 const caches: ModelCache[] = [];
@@ -220,6 +221,24 @@ describe('wasm engine with the model cache', () => {
     expect(progress.some((p) => p.phase === 'cache-read' && p.fromCache)).toBe(true);
     expect((await offline.chat([{ role: 'user', content: 'hi' }]).result).text).toBe(TINY_REPLY);
     await offline.unload();
+  });
+
+  it('probe -> choice -> lazy engine -> cached load -> chat, with a self-hosted GGUF', async () => {
+    const server = await serve({ reply: 'Routed on device.' });
+    const c = cache();
+    const gguf = descriptor(server, 'self-hosted.gguf');
+    const choice = chooseEngine(await probeCapabilities(), { prefer: 'wasm', ggufModel: gguf });
+    expect(choice).toMatchObject({ engine: 'wasm', downloadBytes: server.sizeBytes });
+    expect(choice.model?.url).toBe(server.url);
+    const engine = await createEngine('wasm', { cache: c });
+    await engine.load(choice.model!);
+    expect((await engine.chat([{ role: 'user', content: 'hi' }]).result).text).toBe('Routed on device.');
+    await engine.unload();
+    const cachedIds = (await c.list()).filter((m) => m.complete).map((m) => m.id);
+    expect(
+      chooseEngine(await probeCapabilities(), { prefer: 'wasm', ggufModel: gguf, cachedModelIds: cachedIds })
+        .downloadBytes,
+    ).toBe(0);
   });
 
   it('without a cache, a refusing server is a typed network error', async () => {
