@@ -327,11 +327,12 @@ export class TierAssist extends LitElement {
   async ask(text: string, options: { forceTier?: 'mid' | 'frontier'; resend?: boolean } = {}): Promise<void> {
     const question = text.trim();
     if (!question || this.busy) return;
-    await this.conversationReady;
     if (Object.keys(this.errors).some((k) => k !== 'request')) {
       this.status = 'Fix the attribute errors shown above first.';
       return;
     }
+    this.busy = true; // before any await: a second Enter cannot start a second request
+    await this.conversationReady;
     // The context is the conversation before this question (for "Ask a bigger model": before the
     // question being re-asked, so the cheaper answer does not steer the bigger model).
     let before = this.turns;
@@ -363,7 +364,6 @@ export class TierAssist extends LitElement {
       delete rest.request;
       this.errors = rest;
     }
-    this.busy = true;
     this.status = '';
     this.streaming = { text: '', tier: undefined };
     const controller = new AbortController();
