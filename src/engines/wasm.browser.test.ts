@@ -82,6 +82,8 @@ describe('wasm engine on a generated tiny llama', () => {
     const result = await engine.complete('Once upon a time', { maxTokens: 64 }).result;
     expect(result.text).toBe(TINY_REPLY);
     expect(result.finishReason).toBe('stop');
+    const withLogprobs = await engine.complete('Once', { logprobs: true }).result;
+    expect(withLogprobs.logprobs?.map((l) => l.token).join('')).toBe(TINY_REPLY);
   });
 
   it('tells stop from length, and cuts at stop strings without leaking them', async () => {
