@@ -68,7 +68,10 @@ export const DEFAULT_GGUF_MODEL: ModelDescriptor = {
   url: 'https://huggingface.co/bartowski/Llama-3.2-1B-Instruct-GGUF/resolve/main/Llama-3.2-1B-Instruct-Q4_K_M.gguf',
 };
 
-/** SHA-256 of {@link DEFAULT_GGUF_MODEL}'s file, for integrity checks after download. */
+/**
+ * Published SHA-256 of {@link DEFAULT_GGUF_MODEL}'s file (for operators who self-host it; the model cache
+ * itself checks per-chunk hashes it records while downloading, not a whole-file hash).
+ */
 export const DEFAULT_GGUF_SHA256 = '6f85a640a97cf2bf5b8e764087b1e83da0fdb51d7c9fab7d0fece9385611df83';
 
 /** Chrome's built-in model: nothing to download through us (Chrome manages it). */
