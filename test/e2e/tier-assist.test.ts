@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { measureTierAssist } from '../../scripts/size.ts';
 import { CHROMIUM_ARGS, chromiumPath } from '../support/chromium.ts';
 import { startGateway, type RunningGateway } from '../support/gateway.ts';
 import { TINY_REPLY, makeTinyLlamaGguf } from '../support/gguf.ts';
@@ -122,7 +123,7 @@ describe('<tier-assist> end to end', () => {
 
   it('escalates a complex request to the gateway, streams it, redacts the e-mail and restores it', async () => {
     const before = upstream.requests.length;
-    upstream.faults.push({ kind: 'slow', delayMs: 40 });
+    upstream.faults.push({ kind: 'slow', delayMs: 120 });
     const page = await open(gateway.url, {
       gateway: '/',
       model: '/e2e/tiny.gguf',
@@ -132,9 +133,15 @@ describe('<tier-assist> end to end', () => {
     });
     await downloadModel(page);
     await ask(page, COMPLEX);
-    // Streaming: part of the stand-in's reply is visible before the badge (the end) arrives.
-    await page.getByText('We will write to', { exact: false }).waitFor({ timeout: 30_000 });
-    expect(await badges(page).count()).toBe(0);
+    // Streaming: part of the stand-in's reply is visible while the request is still running.
+    await page.waitForFunction(
+      () => {
+        const el = document.querySelector('tier-assist') as (HTMLElement & { busy: boolean }) | null;
+        return el?.busy === true && (el.shadowRoot?.textContent ?? '').includes('We will write to');
+      },
+      undefined,
+      { timeout: 30_000, polling: 20 },
+    );
     await badges(page).first().waitFor({ timeout: 30_000 });
     const tier = await badges(page).first().getAttribute('data-tier');
     expect(['mid', 'frontier']).toContain(tier);
@@ -223,6 +230,13 @@ describe('<tier-assist> end to end', () => {
     });
     expect(errors).toEqual([]);
     await page.close();
+  });
+
+  it('the first load of the built element stays within the 25 KB gz budget', () => {
+    const report = measureTierAssist();
+    expect(report.tierAssistInitialGzBytes).toBeLessThanOrEqual(25 * 1024);
+    // The heavy parts are not in it.
+    expect(report.lazyFiles.map((f) => f.file).join(' ')).toMatch(/router.*|markdown.*/);
   });
 
   it('with no upstream configured, an escalation shows the setting to add', async () => {
