@@ -3,7 +3,7 @@
  *   Trains the classifier head on the data set's train split (validation fits calibration), then prints
  *   one `{"label", "confidence", "outOfScope"}` line per input line `{"text": ...}`, in order. A bad line
  *   prints `{"line": N, "error": {code, message}}` in its place and the run carries on.
- * npm run -s triage -- --dataset bitext --export src/triage/starter-model.json --max-rows 100000 --l2 1e-3
+ * npm run -s triage -- --dataset bitext --export src/triage/starter-model.json --max-rows 100000 --l2 1e-3 --epochs 12
  *   Trains and writes the model JSON (int8 weights, pruned to the strongest rows) instead.
  * Input: --file F (default stdin).
  */
@@ -23,6 +23,7 @@ const { values } = parseArgs({
     export: { type: 'string' },
     'max-rows': { type: 'string', default: '6000' },
     l2: { type: 'string' },
+    epochs: { type: 'string' },
   },
 });
 
@@ -38,6 +39,7 @@ model.train(data.train, {
   validation: data.validation,
   outOfScopeLabel: data.outOfScopeLabel,
   ...(values.l2 ? { l2: Number(values.l2) } : {}),
+  ...(values.epochs ? { epochs: Number(values.epochs) } : {}),
 });
 
 if (values.export) {
