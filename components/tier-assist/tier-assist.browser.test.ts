@@ -399,6 +399,21 @@ describe('<tier-assist> keyboard-only use and the answer actions', () => {
     expect(order).toEqual(['button', 'log', 'input', 'button send-button']);
   });
 
+  it('keeps the newest streamed text in view in a short log', async () => {
+    const el = await mount(
+      {},
+      fakeProvider(fakeEngine(() => Array.from({ length: 30 }, (_, i) => `line ${i}`).join('\n\n'))),
+    );
+    el.style.setProperty('--tier-max-height', '120px');
+    await makeReady(el);
+    await send(el, 'list please');
+    await until(() => !el.busy && el.turns.length === 2, 'answer');
+    await el.updateComplete;
+    const log = $(el, '[part~="log"]')!;
+    expect(log.scrollHeight).toBeGreaterThan(log.clientHeight);
+    expect(log.scrollHeight - log.scrollTop - log.clientHeight).toBeLessThan(5);
+  });
+
   it('"Ask a bigger model" re-asks the question one tier up', async () => {
     const el = await mount({ gateway: 'http://127.0.0.1:9' }, fakeProvider(fakeEngine(() => 'Fine answer.')));
     await makeReady(el);

@@ -82,6 +82,16 @@ export const styles = [
       padding: 8px;
       border-radius: 6px;
     }
+    [part~='answer'] table {
+      border-collapse: collapse;
+      margin: 6px 0;
+    }
+    [part~='answer'] th,
+    [part~='answer'] td {
+      border: 1px solid var(--_border);
+      padding: 2px 8px;
+      text-align: left;
+    }
     [part~='answer'] a {
       color: var(--_accent);
     }

@@ -299,6 +299,21 @@ export class TierAssist extends LitElement {
     }
   }
 
+  protected override updated(changed: PropertyValues<this>): void {
+    const keys = changed as Map<PropertyKey, unknown>;
+    if (!keys.has('turns') && !keys.has('streaming')) return;
+    // Keep the newest text in view while answers stream, unless the person scrolled up to read.
+    const log = this.renderRoot.querySelector<HTMLElement>('[part~="log"]');
+    if (log && this.stickToBottom) log.scrollTop = log.scrollHeight;
+  }
+
+  private stickToBottom = true;
+
+  private onLogScroll(event: Event): void {
+    const log = event.currentTarget as HTMLElement;
+    this.stickToBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+  }
+
   private fire<T>(type: string, detail: T, cancelable = false): boolean {
     return this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true, cancelable }));
   }
@@ -542,6 +557,7 @@ export class TierAssist extends LitElement {
         aria-live="polite"
         aria-label="Conversation"
         aria-busy=${this.busy ? 'true' : 'false'}
+        @scroll=${this.onLogScroll}
       >
         <ol class="messages">
           ${this.turns.map((turn, i) => this.renderTurn(turn, i))}
