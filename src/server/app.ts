@@ -19,6 +19,7 @@ import { authenticate, cors, siteBySecret, type GatewayEnv } from './middleware/
 import { bodyLimit } from './middleware/body-limit.ts';
 import { errorHandler } from './middleware/errors.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
+import { fetchTransport, type Transport } from './providers/index.ts';
 import { createMemoryStore } from './stores/memory.ts';
 import type { GatewayStore } from './stores/types.ts';
 import { signToken } from './tokens.ts';
@@ -35,6 +36,8 @@ export interface AppOptions {
   metrics?: GatewayMetrics;
   /** fetch used to reach providers (tests may pass a wrapped one). */
   fetch?: typeof fetch;
+  /** How providers are reached (overrides fetch; cli.ts passes a node:http transport with keep-alive). */
+  transport?: Transport;
   now?: () => number;
   /** Client IP (cli.ts passes the socket's address); X-Forwarded-For is used when config.trustProxy. */
   clientIp?: (c: Context) => string | undefined;
@@ -201,7 +204,9 @@ export function createApp(options: AppOptions = {}): Hono<GatewayEnv> {
       store,
       usageLog,
       metrics,
-      fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+      transport:
+        options.transport ??
+        fetchTransport(options.fetch ?? ((input, init) => globalThis.fetch(input, init))),
       now,
       onUsageError: log,
     }),

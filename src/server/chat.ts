@@ -24,7 +24,12 @@ import type { GatewayConfig, TierTable } from './config.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { GatewayEnv } from './middleware/access.ts';
 import { countTokens } from './middleware/rate-limit.ts';
-import { ProviderStreamError, type FinishReason, type ProviderEvent } from './providers/index.ts';
+import {
+  ProviderStreamError,
+  type FinishReason,
+  type ProviderEvent,
+  type Transport,
+} from './providers/index.ts';
 import type { GatewayStore } from './stores/types.ts';
 import {
   AttemptTimeout,
@@ -41,7 +46,7 @@ export interface ChatDeps {
   store: GatewayStore;
   usageLog: UsageLog;
   metrics: GatewayMetrics;
-  fetch: typeof fetch;
+  transport: Transport;
   now: () => number;
   onUsageError?: (error: unknown) => void;
 }
@@ -283,7 +288,7 @@ export function createChatHandler(deps: ChatDeps) {
         tiers,
         reliability: config.reliability,
         signal: client.signal,
-        fetch: deps.fetch,
+        transport: deps.transport,
         metrics,
         now: deps.now,
       });
@@ -471,6 +476,9 @@ export function createChatHandler(deps: ChatDeps) {
     c.header('content-type', 'text/event-stream; charset=utf-8');
     c.header('cache-control', 'no-cache, no-transform');
     c.header('x-accel-buffering', 'no');
+    // Declared up front so @hono/node-server sends the headers at once instead of probing the body for a
+    // content-length (which waits a timer turn: milliseconds of added latency on a busy machine).
+    c.header('transfer-encoding', 'chunked');
     return c.body(stream, 200);
   };
 }

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { TierError } from '../errors.ts';
 import { createApp } from './app.ts';
 import { isResolved, loadConfig } from './config.ts';
+import { createNodeTransport } from './node-transport.ts';
 import { createMemoryStore } from './stores/memory.ts';
 import { createRedisStore } from './stores/redis.ts';
 import { createRedisUsageLog } from './stores/redis-usage.ts';
@@ -68,8 +69,10 @@ export function startServer(options: StartOptions) {
   } else if (config.usageLog.kind === 'memory') usageLog = createMemoryUsageLog();
   else usageLog = createFileUsageLog(resolve(config.usageLog.path), { onError: log });
 
+  const transport = createNodeTransport();
   const app = createApp({
     version: pkg.version,
+    transport,
     config,
     tiers,
     store,
@@ -93,6 +96,7 @@ export function startServer(options: StartOptions) {
     await new Promise<void>((r) => server.close(() => r()));
     await usageLog.close();
     await store.close();
+    transport.close();
   };
   return { server, app, config, tiers, usageLog, store, close };
 }

@@ -7,7 +7,13 @@ import type { RemoteTier } from '../config/index.ts';
 import { AbortError, NotConfiguredError, UpstreamError } from '../errors.ts';
 import { isResolved, type GatewayConfig, type ResolvedUpstream, type TierTable } from './config.ts';
 import type { GatewayMetrics } from './metrics.ts';
-import { PROVIDERS, ProviderHttpError, type ProviderEvent, type ProviderRequest } from './providers/index.ts';
+import {
+  PROVIDERS,
+  ProviderHttpError,
+  type ProviderEvent,
+  type ProviderRequest,
+  type Transport,
+} from './providers/index.ts';
 
 export interface OpenedAnswer {
   upstream: ResolvedUpstream;
@@ -30,7 +36,7 @@ export interface OpenOptions {
   tiers: TierTable;
   reliability: GatewayConfig['reliability'];
   signal: AbortSignal;
-  fetch: typeof fetch;
+  transport: Transport;
   metrics: GatewayMetrics;
   now: () => number;
 }
@@ -115,7 +121,7 @@ async function attempt(
     const open = async () => {
       const rest = await PROVIDERS[upstream.provider](upstream, request, {
         signal: controller.signal,
-        fetch: options.fetch,
+        transport: options.transport,
       });
       const first = await rest.next();
       return { rest, first };

@@ -30,7 +30,7 @@ function finish(reason: string | null | undefined): FinishReason {
   return reason === 'max_tokens' ? 'length' : reason === 'tool_use' ? 'tool_calls' : 'stop';
 }
 
-export const anthropicStream: ProviderStream = async (upstream, request, { signal, fetch }) => {
+export const anthropicStream: ProviderStream = async (upstream, request, { signal, transport }) => {
   const system = request.messages.filter((m) => m.role === 'system').map((m) => m.content);
   const body: Record<string, unknown> = {
     model: request.model,
@@ -42,7 +42,7 @@ export const anthropicStream: ProviderStream = async (upstream, request, { signa
   if (request.temperature !== undefined) body.temperature = Math.min(1, request.temperature);
   if (request.topP !== undefined) body.top_p = request.topP;
   if (request.stop) body.stop_sequences = request.stop;
-  const response = await fetch(`${upstream.baseUrl}/v1/messages`, {
+  const response = await transport(`${upstream.baseUrl}/v1/messages`, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',

@@ -25,7 +25,7 @@ function finish(reason: string): FinishReason {
   return reason === 'length' || reason === 'content_filter' || reason === 'tool_calls' ? reason : 'stop';
 }
 
-export const openaiStream: ProviderStream = async (upstream, request, { signal, fetch }) => {
+export const openaiStream: ProviderStream = async (upstream, request, { signal, transport }) => {
   const official = upstream.baseUrl.includes('api.openai.com');
   const body: Record<string, unknown> = {
     model: request.model,
@@ -38,7 +38,7 @@ export const openaiStream: ProviderStream = async (upstream, request, { signal, 
   if (request.topP !== undefined) body.top_p = request.topP;
   if (request.stop) body.stop = request.stop;
   if (request.responseFormat) body.response_format = request.responseFormat;
-  const response = await fetch(`${upstream.baseUrl}/chat/completions`, {
+  const response = await transport(`${upstream.baseUrl}/chat/completions`, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',

@@ -24,9 +24,50 @@ export type ProviderEvent =
   | { type: 'usage'; inputTokens?: number; outputTokens?: number; cachedInputTokens?: number }
   | { type: 'finish'; reason: FinishReason };
 
+/** What a provider needs from an HTTP answer (a fetch Response or a node:http response both fit). */
+export interface UpstreamResponse {
+  status: number;
+  ok: boolean;
+  headers: { get(name: string): string | null };
+  body: AsyncIterable<Uint8Array> | null;
+  text(): Promise<string>;
+}
+
+/** How providers reach their upstream: fetch by default (runtime-neutral); cli.ts passes a node:http one. */
+export type Transport = (
+  url: string,
+  init: { method: 'POST'; headers: Record<string, string>; body: string; signal: AbortSignal },
+) => Promise<UpstreamResponse>;
+
+async function* readerChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.cancel().catch(() => undefined);
+  }
+}
+
+export function fetchTransport(fetchImpl: typeof fetch): Transport {
+  return async (url, init) => {
+    const response = await fetchImpl(url, init);
+    return {
+      status: response.status,
+      ok: response.ok,
+      headers: response.headers,
+      body: response.body ? readerChunks(response.body) : null,
+      text: () => response.text(),
+    };
+  };
+}
+
 export interface ProviderCallOptions {
   signal: AbortSignal;
-  fetch: typeof fetch;
+  transport: Transport;
 }
 
 /** Opens the upstream call (throws ProviderHttpError on a non-2xx answer) and yields its events. */
@@ -66,7 +107,7 @@ export class ProviderStreamError extends Error {
 }
 
 /** `retry-after` as milliseconds: delta-seconds or an HTTP date; also OpenAI's `retry-after-ms`. */
-export function parseRetryAfter(headers: Headers, now = Date.now()): number | undefined {
+export function parseRetryAfter(headers: UpstreamResponse['headers'], now = Date.now()): number | undefined {
   const ms = headers.get('retry-after-ms');
   if (ms !== null && /^\d+(\.\d+)?$/.test(ms.trim())) return Number(ms);
   const value = headers.get('retry-after');
@@ -76,7 +117,10 @@ export function parseRetryAfter(headers: Headers, now = Date.now()): number | un
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-export async function httpError(provider: ProviderKind, response: Response): Promise<ProviderHttpError> {
+export async function httpError(
+  provider: ProviderKind,
+  response: UpstreamResponse,
+): Promise<ProviderHttpError> {
   let detail = '';
   try {
     const text = await response.text();
