@@ -118,6 +118,22 @@ describe('<tier-assist> end to end', () => {
     expect(await badge.getAttribute('data-tier')).toBe('local');
     expect(await badge.textContent()).toContain('on-device, free');
     expect(await page.locator('tier-assist [part~="answer"]').first().textContent()).toContain(TINY_REPLY);
+    // The answer is in the client ledger (what <tier-savings> reads), priced at $0 on-device.
+    const records = await page.waitForFunction(
+      () =>
+        new Promise<{ tier: string; surface: string }[] | false>((resolve) => {
+          const open = indexedDB.open('tier-ledger');
+          open.onsuccess = () => {
+            const db = open.result;
+            if (!db.objectStoreNames.contains('requests')) return resolve(false);
+            const get = db.transaction('requests').objectStore('requests').getAll();
+            get.onsuccess = () =>
+              resolve(get.result.length > 0 ? (get.result as { tier: string; surface: string }[]) : false);
+          };
+          open.onerror = () => resolve(false);
+        }),
+    );
+    expect(await records.jsonValue()).toMatchObject([{ tier: 'local', surface: 'assist' }]);
     await page.close();
   });
 
