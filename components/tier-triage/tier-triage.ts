@@ -3,7 +3,7 @@ import type { PrivacyPolicy } from '../../src/config/schemas.ts';
 import type { LocalEngine } from '../../src/engines/types.ts';
 import { AbortError, toTierError, type TierError } from '../../src/errors.ts';
 import type { LabelScore } from '../../src/triage/classifier.ts';
-import type { TriageGateway } from '../../src/triage/llm-triage.ts';
+import type { LlmTriageOptions, TriageGateway } from '../../src/triage/llm-triage.ts';
 import {
   importModel,
   PRIORITIES,
@@ -97,6 +97,7 @@ export class TierTriage extends LitElement {
     tokenEndpoint: { type: String, attribute: 'token-endpoint' },
     engine: { attribute: false },
     gatewayClient: { attribute: false },
+    ledger: { attribute: false },
     ticket: { state: true },
     records: { state: true },
     selected: { state: true },
@@ -123,6 +124,8 @@ export class TierTriage extends LitElement {
   declare engine: LocalEngine | undefined;
   /** A gateway client object (wins over `gateway`). */
   declare gatewayClient: TriageGateway | undefined;
+  /** Where model calls are booked (a src/ledger `Ledger`); optional. */
+  declare ledger: LlmTriageOptions['ledger'];
   declare ticket: string;
   declare records: TriageRecord[];
   declare selected: number;
@@ -159,6 +162,7 @@ export class TierTriage extends LitElement {
     this.tokenEndpoint = undefined;
     this.engine = undefined;
     this.gatewayClient = undefined;
+    this.ledger = undefined;
     this.ticket = '';
     this.records = [];
     this.selected = -1;
@@ -425,6 +429,7 @@ export class TierTriage extends LitElement {
         threshold: this.fieldThreshold,
         privacy: this.privacy,
         signal,
+        ledger: this.ledger,
       });
       Object.assign(record.fields, llm.fields);
       record.escalated = llm.escalated;

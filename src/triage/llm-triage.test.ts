@@ -139,13 +139,23 @@ describe('runLlmTriage', () => {
       JSON.stringify({ ...GOOD, category: 'not_a_label' }),
     ]);
     const gateway = scriptedGateway(['Sure! ' + JSON.stringify(GOOD)]);
+    const booked: { tier: string; surface: string; escalated?: boolean }[] = [];
+    const ledger = {
+      record: async (entry: { tier: string; surface: string; escalated?: boolean }) => booked.push(entry),
+    };
     const out = await runLlmTriage({
       text: 'cancel it',
       labels: LABELS,
       candidates: CANDIDATES,
       engine,
       gateway,
+      ledger,
     });
+    expect(booked.map((b) => `${b.surface}:${b.tier}:${b.escalated ?? false}`)).toEqual([
+      'triage:local:false',
+      'triage:local:false',
+      'triage:mid:true',
+    ]);
     expect(engine.calls).toHaveLength(2);
     expect(out.attempts.map((a) => `${a.source}:${a.ok}`)).toEqual([
       'device:false',

@@ -11,6 +11,7 @@ import { InvalidOutputError, throwIfAborted, toTierError, type TierError } from 
 import { privacyAction, redactPii } from '../privacy/index.ts';
 import type { RemoteChatRequest, RemoteResult } from '../remote/index.ts';
 import type { TextStream } from '../remote/channel.ts';
+import type { LedgerEntry } from '../ledger/record.ts';
 import type { LabelScore } from './classifier.ts';
 import {
   TRIAGE_FIELDS,
@@ -38,6 +39,13 @@ export interface LlmTriageOptions {
   privacy?: PrivacyPolicy;
   signal?: AbortSignal;
   maxTokens?: number;
+  /** Where each model call is booked (src/ledger `Ledger`); failures to record never break triage. */
+  ledger?: { record(entry: LedgerEntry): Promise<unknown> } | undefined;
+}
+
+function book(options: LlmTriageOptions, entry: LedgerEntry): void {
+  if (!options.ledger) return;
+  options.ledger.record(entry).catch(() => undefined); // bookkeeping only
 }
 
 export type TriageFields = Record<TriageField, FieldValue>;
@@ -171,6 +179,17 @@ async function askDevice(
         ...(options.signal ? { signal: options.signal } : {}),
       }).result;
       throwIfAborted(options.signal);
+      book(options, {
+        surface: 'triage',
+        task: 'triage',
+        tier: 'local',
+        model: result.model || engine.model?.id || 'on-device',
+        inputTokens: result.usage.promptTokens,
+        outputTokens: result.usage.completionTokens,
+        ttftMs: result.timings.ttftMs,
+        totalMs: result.timings.totalMs,
+        reason: 'triage on device',
+      });
       const output = validate(options.labels, result.text);
       attempts.push({ source: 'device', ok: true });
       return { output, result };
@@ -211,6 +230,19 @@ async function askGateway(
         },
         { signal: options.signal },
       ).result;
+      book(options, {
+        surface: 'triage',
+        task: 'triage',
+        tier: result.meta?.tier ?? 'mid',
+        model: result.meta?.model ?? result.model,
+        inputTokens: result.usage.promptTokens,
+        outputTokens: result.usage.completionTokens,
+        ttftMs: result.timings.ttftMs,
+        totalMs: result.timings.totalMs,
+        escalated: true,
+        escalationReason: 'triage: low confidence or invalid on-device output',
+        ...(result.meta ? { costUsd: result.meta.costUsd } : {}),
+      });
       const output = validate(options.labels, result.text);
       attempts.push({ source: 'gateway', ok: true });
       return output;
