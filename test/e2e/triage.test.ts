@@ -162,4 +162,27 @@ describe('<tier-triage> end to end (wasm engine on a tiny GGUF, real gateway, pr
     );
     await page.close();
   });
+  it('a keyboard correction is learnt at once and survives a real page reload (IndexedDB)', async () => {
+    const page = await browser.newPage();
+    page.on('pageerror', (error) => console.error('[page error]', error.message));
+    const url = `${gateway.url}/triage.html?store-name=e2e-reload`;
+    await page.goto(url);
+    await page.getByText('Starter model loaded').waitFor({ timeout: 30_000 });
+    const ticket = 'The courier says my parcel was delivered but it is not here';
+    await triage(page, ticket);
+    const category = page.getByRole('combobox', { name: 'Category' });
+    await category.waitFor();
+    const before = await category.inputValue();
+    const target = before === 'complaint' ? 'track_order' : 'complaint';
+    await category.focus();
+    await category.selectOption(target); // keyboard-operable native select
+    await page.getByText(`Saved "${target}"`).waitFor();
+    await triage(page, ticket);
+    await expect.poll(() => page.getByRole('combobox', { name: 'Category' }).inputValue()).toBe(target);
+    await page.reload();
+    await page.getByText("Your team's model is loaded").waitFor({ timeout: 30_000 });
+    await triage(page, ticket);
+    await expect.poll(() => page.getByRole('combobox', { name: 'Category' }).inputValue()).toBe(target);
+    await page.close();
+  });
 });
