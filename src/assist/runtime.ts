@@ -30,15 +30,26 @@ export function gatewayUrl(gateway: string): string {
   return new URL(gateway, globalThis.location?.href ?? 'http://localhost/').href.replace(/\/+$/, '');
 }
 
+/** One client per gateway + credentials, so a minted token is reused across requests until it nears expiry. */
+const clients = new Map<string, GatewayClient>();
+function gatewayClient(options: RuntimeOptions): GatewayClient {
+  const url = gatewayUrl(options.gateway ?? '/');
+  const key = JSON.stringify([url, options.token ?? '', options.tokenEndpoint ?? '']);
+  let client = clients.get(key);
+  if (!client) {
+    client = new GatewayClient({
+      url,
+      ...(options.token ? { token: options.token } : {}),
+      ...(options.tokenEndpoint ? { tokenEndpoint: options.tokenEndpoint } : {}),
+      surface: 'component',
+    });
+    clients.set(key, client);
+  }
+  return client;
+}
+
 export async function createOrchestrator(options: RuntimeOptions): Promise<Orchestrator> {
-  const remote = options.gateway
-    ? new GatewayClient({
-        url: gatewayUrl(options.gateway),
-        ...(options.token ? { token: options.token } : {}),
-        ...(options.tokenEndpoint ? { tokenEndpoint: options.tokenEndpoint } : {}),
-        surface: 'component',
-      })
-    : undefined;
+  const remote = options.gateway ? gatewayClient(options) : undefined;
   return new Orchestrator(
     {
       route,

@@ -5,6 +5,7 @@
  * nothing configured behind the other. The on-device model is a generated tiny llama GGUF whose reply
  * is known.
  */
+import { createServer, type AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -272,6 +273,80 @@ describe('<tier-assist> end to end', () => {
         )?.detail.setting,
     );
     expect(setting).toBe('ANTHROPIC_API_KEY');
+    await page.close();
+  });
+});
+
+describe('<tier-assist> with a site that requires tokens', () => {
+  const SECRET = 'northwind-site-secret-0123456789';
+  let site: RunningGateway;
+  let origin: string;
+
+  beforeAll(async () => {
+    // The site's origin must be known before the gateway starts: reserve a free port for it.
+    const port = await new Promise<number>((done) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = probe.address() as AddressInfo;
+        probe.close(() => done(free));
+      });
+    });
+    origin = `http://127.0.0.1:${port}`;
+    site = await startGateway({
+      upstream,
+      env: { PORT: String(port) },
+      config: { sites: [{ id: 'northwind', origins: [origin], secret: SECRET }] },
+    });
+  });
+
+  afterAll(async () => {
+    await site?.stop();
+  });
+
+  it('mints a token at token-endpoint (the site backend) and escalates with it', async () => {
+    let minted = 0;
+    const page = await browser.newPage();
+    await page.route(`${origin}/api/tier-token`, async (route) => {
+      minted += 1;
+      const token = await site.mintToken('northwind', SECRET, origin);
+      await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ token }) });
+    });
+    await page.route(`${origin}/e2e/page.html*`, (route) =>
+      route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: PAGE }),
+    );
+    const attrs = {
+      gateway: '/',
+      tiers: 'mid,frontier',
+      'token-endpoint': '/api/tier-token',
+      'conversation-key': 'e2e-token',
+    };
+    await page.goto(`${origin}/e2e/page.html?${new URLSearchParams(attrs)}`);
+    await ask(page, 'What is the daily ATM withdrawal limit?');
+    await badges(page).first().waitFor({ timeout: 30_000 });
+    expect(['mid', 'frontier']).toContain(await badges(page).first().getAttribute('data-tier'));
+    await ask(page, 'And for business accounts?');
+    await badges(page).nth(1).waitFor({ timeout: 30_000 });
+    expect(minted).toBe(1); // reused until it nears expiry
+    await page.close();
+  });
+
+  it('without a token the gateway refuses and the element says so', async () => {
+    const page = await browser.newPage();
+    await page.route(`${origin}/e2e/page.html*`, (route) =>
+      route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: PAGE }),
+    );
+    await page.goto(
+      `${origin}/e2e/page.html?${new URLSearchParams({ gateway: '/', tiers: 'mid', 'conversation-key': 'e2e-notoken' })}`,
+    );
+    await ask(page, 'What is the daily ATM withdrawal limit?');
+    await page.locator('tier-assist .error').waitFor({ timeout: 30_000 });
+    const code = await page.evaluate(
+      () =>
+        (window as unknown as { events: { type: string; detail: { code: string } }[] }).events.find(
+          (e) => e.type === 'tier-error',
+        )?.detail.code,
+    );
+    expect(code).toBe('unauthorized');
+    expect(await page.locator('tier-assist .error').textContent()).toMatch(/token/i);
     await page.close();
   });
 });
