@@ -1,5 +1,5 @@
 /** The embedded usage log: an append-only JSONL file (Node). Wired in by cli.ts. */
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { UsageRecordSchema, createQueuedWriter, type UsageLog, type UsageRecord } from './usage.ts';
 
@@ -7,14 +7,22 @@ export function createFileUsageLog(
   path: string,
   options: { onError?: (error: unknown) => void } = {},
 ): UsageLog {
-  let madeDir = false;
+  // One handle opened in append mode and kept (reopened after a failed write), not one open per batch.
+  let handle: FileHandle | undefined;
   const writer = createQueuedWriter(
     async (batch) => {
-      if (!madeDir) {
+      if (!handle) {
         await mkdir(dirname(path), { recursive: true });
-        madeDir = true;
+        handle = await open(path, 'a');
       }
-      await appendFile(path, batch.map((r) => JSON.stringify(r) + '\n').join(''), 'utf8');
+      try {
+        await handle.write(batch.map((r) => JSON.stringify(r) + '\n').join(''));
+      } catch (error) {
+        const stale = handle;
+        handle = undefined;
+        await stale.close().catch(() => undefined);
+        throw error;
+      }
     },
     options.onError ? { onError: options.onError } : {},
   );
@@ -44,6 +52,8 @@ export function createFileUsageLog(
     },
     async close() {
       await writer.flush();
+      await handle?.close().catch(() => undefined);
+      handle = undefined;
     },
   };
 }
