@@ -3,7 +3,7 @@
  *   Trains the classifier head on the data set's train split (validation fits calibration), then prints
  *   one `{"label", "confidence", "outOfScope"}` line per input line `{"text": ...}`, in order. A bad line
  *   prints `{"line": N, "error": {code, message}}` in its place and the run carries on.
- * npm run -s triage -- --dataset bitext --export src/triage/starter-model.json --max-rows 100000 --l2 1e-3 --epochs 12
+ * npm run -s triage -- --dataset bitext --export src/triage/starter-model.json --max-rows 100000 --l2 1e-3 --epochs 12 --dropout 0
  *   Trains and writes the model JSON (int8 weights, pruned to the strongest rows) instead.
  * Input: --file F (default stdin).
  */
@@ -24,6 +24,7 @@ const { values } = parseArgs({
     'max-rows': { type: 'string', default: '6000' },
     l2: { type: 'string' },
     epochs: { type: 'string' },
+    dropout: { type: 'string' },
   },
 });
 
@@ -40,6 +41,7 @@ model.train(data.train, {
   outOfScopeLabel: data.outOfScopeLabel,
   ...(values.l2 ? { l2: Number(values.l2) } : {}),
   ...(values.epochs ? { epochs: Number(values.epochs) } : {}),
+  ...(values.dropout ? { dropout: Number(values.dropout) } : {}),
 });
 
 if (values.export) {

@@ -21,6 +21,8 @@ export interface TrainOptions {
   learningRate?: number;
   /** L2 penalty per step on the weights an example touches. */
   l2?: number;
+  /** Feature dropout during training (probability a feature is left out of a step; regularises). */
+  dropout?: number;
   /** Average the weights of the last `averageEpochs` epochs (0: use the last weights). */
   averageEpochs?: number;
   seed?: number;
@@ -161,6 +163,7 @@ export class IntentClassifier {
     const encoded = examples.map((e) => this.#encode(e.text, e.label, true));
     this.#ensureCapacity();
     this.#fit(encoded, {
+      dropout: 0,
       epochs: options.epochs ?? 8,
       learningRate: options.learningRate ?? 0.5,
       l2: options.l2 ?? 0,
@@ -443,6 +446,12 @@ export class IntentClassifier {
     const avgBias = averageEpochs > 0 ? new Float64Array(C) : null;
     let averaged = 0;
     const eps = 1e-8;
+    const dropout = options.dropout ?? 0.2;
+    const keepScale = 1 / (1 - dropout);
+    let longest = 0;
+    for (const ex of data) longest = Math.max(longest, ex.rows.length);
+    const dropRows = new Int32Array(longest);
+    const dropVals = new Float32Array(longest);
     for (let epoch = 0; epoch < epochs; epoch++) {
       for (let i = order.length - 1; i > 0; i--) {
         const j = Math.floor(random() * (i + 1));
@@ -452,8 +461,20 @@ export class IntentClassifier {
         const ex = data[idx]!;
         if (ex.y < 0) continue;
         p.set(B);
-        const rows = ex.rows;
-        const vals = ex.value;
+        let rows = ex.rows;
+        let vals = ex.value;
+        if (dropout > 0) {
+          let n = 0;
+          for (let f = 0; f < rows.length; f++) {
+            if (random() >= dropout) {
+              dropRows[n] = rows[f]!;
+              dropVals[n] = vals[f]! * keepScale;
+              n++;
+            }
+          }
+          rows = dropRows.subarray(0, n);
+          vals = dropVals.subarray(0, n);
+        }
         for (let f = 0; f < rows.length; f++) {
           const base = rows[f]! * C;
           const x = vals[f]!;
