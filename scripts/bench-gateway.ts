@@ -263,7 +263,11 @@ async function main(): Promise<void> {
 
   const handled = await metric(gw.url, 'tier_assist_usage_records_total');
   await gw.stop();
-  const written = gw.readUsage().length;
+  const records = gw.readUsage();
+  const written = records.length;
+  // Time inside the gateway's handler (request parsed -> usage settled), from its own usage records.
+  const inside = records.map((r) => r.latencyMs).sort((a, b) => a - b);
+  const ttfb = records.map((r) => r.ttfbMs ?? 0).sort((a, b) => a - b);
   upProc.kill('SIGTERM');
   pipeProc.kill('SIGTERM');
 
@@ -329,6 +333,9 @@ async function main(): Promise<void> {
     addedP50Ms: round(addedP50),
     addedP99Ms: round(addedP99),
     gatewayCpuMsPerRequest: round(gatewayCpuMs / Math.max(1, g.requests)),
+    handlerP50Ms: percentile(inside, 50),
+    handlerP99Ms: percentile(inside, 99),
+    upstreamFirstEventP50Ms: percentile(ttfb, 50),
     bareHopAddedP50Ms: round(hopP50),
     bareHopAddedP99Ms: round(hopP99),
     memoryMb: { before: memBefore, after: memAfter, series: memSeries },
