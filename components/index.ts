@@ -4,3 +4,10 @@ export type * from './tier-assist/events.ts';
 export { EngineController } from './shared/engine-controller.ts';
 export type { EngineState, DownloadProgress } from './shared/engine-controller.ts';
 export { TierSavings } from './tier-savings/tier-savings.ts';
+export { TierTriage } from './tier-triage/tier-triage.ts';
+export type {
+  TriageRecord,
+  TriageProgressDetail,
+  TriageCorrectDetail,
+  TriageRetrainDetail,
+} from './tier-triage/tier-triage.ts';
