@@ -339,9 +339,15 @@ export function createChatHandler(deps: ChatDeps) {
           if (next.done) break;
           acct.take(next.value);
         }
-      } catch (error) {
+      } catch (caught) {
+        const error = ans.signal.reason instanceof AttemptTimeout ? ans.signal.reason : caught;
         fail(error);
         await finish();
+        if (error instanceof AttemptTimeout)
+          throw new UpstreamError('The upstream attempt timed out mid-answer. Try again.', {
+            cause: error,
+            data: { timeout: true },
+          });
         if (error instanceof ProviderStreamError)
           throw new UpstreamError(`${error.message}. Try again.`, { cause: error });
         throw error instanceof TierError ? error : toUpstreamError(error, ans.attempts);
@@ -434,7 +440,9 @@ export function createChatHandler(deps: ChatDeps) {
             );
             write(encoder.encode('data: [DONE]\n\n'));
             end();
-          } catch (error) {
+          } catch (caught) {
+            // The attempt timer aborts the upstream read: whatever the read threw, the cause is the timeout.
+            const error = ans.signal.reason instanceof AttemptTimeout ? ans.signal.reason : caught;
             fail(error);
             if (outcome === 'client_abort' || cancelled) {
               if (!cancelled) controller.error(error);

@@ -186,3 +186,30 @@ describe('failures after the first byte', () => {
     await reader.cancel().catch(() => undefined);
   });
 });
+
+describe('the per-attempt timeout', () => {
+  it('cuts a stream that runs past attemptTimeoutMs: SSE error event, outcome timeout', async () => {
+    const { app, usageLog } = testGateway(up, {
+      reliability: { attemptTimeoutMs: 250, firstByteTimeoutMs: 200 },
+    });
+    up.faults.push({ kind: 'slow', delayMs: 60 });
+    const res = await app.request('/v1/chat/completions', post(chatBody()));
+    expect(res.status).toBe(200);
+    const sse = await readSseBody(res);
+    expect(sse.done).toBe(true);
+    expect(sse.text.length).toBeGreaterThan(0);
+    expect(sse.text).not.toBe('one two three four five six seven eight');
+    expect((sse.events.at(-1) as { error: { code: string; message: string } }).error.code).toBe('upstream');
+    await waitFor(() => usageLog.records.length === 1);
+    expect(usageLog.records[0]).toMatchObject({ outcome: 'timeout', status: 504 });
+    await waitFor(() => up.aborted >= 1);
+  });
+
+  it('non-streaming: a 504 JSON error', async () => {
+    const { app } = testGateway(up, { reliability: { attemptTimeoutMs: 250, firstByteTimeoutMs: 200 } });
+    up.faults.push({ kind: 'slow', delayMs: 60 });
+    const res = await app.request('/v1/chat/completions', post(chatBody({ stream: false })));
+    expect(res.status).toBe(504);
+    expect(GatewayErrorBodySchema.parse(await res.json()).error.code).toBe('upstream');
+  });
+});
