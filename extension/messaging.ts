@@ -7,6 +7,8 @@
  */
 import { z } from 'zod';
 import type { Tier } from '../src/config/index.ts';
+import type { FinishReason } from '../src/engines/types.ts';
+import { InvalidInputError } from '../src/errors.ts';
 import { createChannel, type HandlersFor } from './channel.ts';
 import { ModelDescriptorSchema } from './models.ts';
 import type { Settings } from './settings.ts';
@@ -47,6 +49,24 @@ export const PROTOCOL = {
   'job.latest': z.object({}),
   'cache.list': z.object({}),
   'cache.delete': z.object({ id: z.string().min(1).max(500) }),
+  /**
+   * One generation on the engine host, answered only on {@link ENGINE_PORT} by the offscreen document
+   * (the side panel's LocalEngine adapter for `<tier-triage>`); the background rejects it. Chat when
+   * `messages` is given, else raw completion of `prefix`; `jsonSchema` constrains the output.
+   */
+  'engine.generate': z.object({
+    id: Id,
+    model: ModelDescriptorSchema,
+    messages: z
+      .array(z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string().max(40_000) }))
+      .min(1)
+      .optional(),
+    prefix: z.string().max(20_000).optional(),
+    maxTokens: z.number().int().positive().max(2048),
+    temperature: z.number().min(0).max(2).optional(),
+    stop: z.array(z.string()).max(4).optional(),
+    jsonSchema: z.record(z.string(), z.unknown()).optional(),
+  }),
 } as const;
 
 export type EngineState = 'idle' | 'loading' | 'ready' | 'error';
@@ -111,18 +131,42 @@ export interface Results {
   'job.latest': { job: JobResult | null };
   'cache.list': { entries: CacheEntry[]; usageBytes: number; quotaBytes: number };
   'cache.delete': { deleted: boolean };
+  'engine.generate': {
+    text: string;
+    finishReason: FinishReason;
+    engineMs: number;
+    hostMs: number;
+    model: string;
+  };
 }
 
 export type RequestName = keyof typeof PROTOCOL;
 export type Payload<N extends RequestName> = z.input<(typeof PROTOCOL)[N]>;
-export type Handlers = HandlersFor<typeof PROTOCOL, Results>;
+/** Requests only the engine host answers (on {@link ENGINE_PORT}), never the background. */
+type EnginePortOnly = 'engine.generate';
+/** What the background answers: every request except the engine host's own. */
+export type Handlers = HandlersFor<Omit<typeof PROTOCOL, EnginePortOnly>, Omit<Results, EnginePortOnly>>;
 
 const channel = createChannel<typeof PROTOCOL, Results>('tierAssist', PROTOCOL);
 
 /** Parses an incoming envelope: the request name and its validated payload, or InvalidInputError. */
 export const parseRequest = channel.parse;
-/** Installs the background's listener; messages without the `tierAssist` marker are left to others. */
-export const listen = channel.listen;
+/**
+ * Installs the background's listener; messages without the `tierAssist` marker are left to others.
+ * Engine-port-only requests sent to the background are rejected with InvalidInputError.
+ */
+export const listen = (handlers: Handlers, runtime?: Parameters<typeof channel.listen>[1]): (() => void) =>
+  channel.listen(
+    {
+      ...handlers,
+      'engine.generate': async () => {
+        throw new InvalidInputError(
+          '"engine.generate" is answered by the engine host on its port, not by the background.',
+        );
+      },
+    },
+    runtime,
+  );
 /** Sends a typed request to the background; returns its result or throws the rebuilt typed error. */
 export const request = channel.request;
 /** The same handlers over ports (the content script's hot path: suggest/cancel). */

@@ -8,6 +8,7 @@ import type {
   ChatMessage,
   GenerateOptions,
   GenerationStream,
+  JsonSchema,
   LocalEngine,
   ModelDescriptor,
 } from '../../src/engines/types.ts';
@@ -22,6 +23,8 @@ export interface GenerateRequest {
   maxTokens: number;
   temperature?: number;
   stop?: string[];
+  /** Constrain the output to JSON matching this schema (the side panel's `<tier-triage>`). */
+  jsonSchema?: JsonSchema;
 }
 
 export class EngineHost {
@@ -139,6 +142,7 @@ export class EngineHost {
           maxTokens: request.maxTokens,
           temperature: request.temperature ?? 0,
           ...(request.stop ? { stop: request.stop } : {}),
+          ...(request.jsonSchema ? { jsonSchema: request.jsonSchema } : {}),
         });
         const result = await stream.result;
         if (result.finishReason === 'abort') throw new AbortError();

@@ -83,6 +83,27 @@ export function main(deps: OffscreenDeps): { host: EngineHost; stop: () => void 
         };
       },
       cancel: async ({ id }) => ({ cancelled: host.cancel(id) }),
+      // The side panel's LocalEngine adapter (the engine behind its <tier-triage>).
+      'engine.generate': async ({ messages, prefix, stop, jsonSchema, ...rest }) => {
+        const request = {
+          ...rest,
+          model: rest.model as Parameters<EngineHost['chat']>[0]['model'],
+          ...(stop ? { stop } : {}),
+          ...(jsonSchema ? { jsonSchema } : {}),
+        };
+        if (!messages && prefix === undefined)
+          throw new InvalidInputError('engine.generate needs `messages` (chat) or `prefix` (completion).');
+        const out = messages
+          ? await host.chat({ ...request, messages })
+          : await host.complete({ ...request, prefix: prefix ?? '' });
+        return {
+          text: out.text,
+          finishReason: out.finishReason,
+          engineMs: out.engineMs,
+          hostMs: out.hostMs,
+          model: out.model,
+        };
+      },
     },
     { portName: ENGINE_PORT, runtime: deps.runtime, hello: true },
   );

@@ -1,29 +1,55 @@
 /**
  * Side panel: shows the latest rewrite/triage job (started from the context menu or its keyboard
- * command) with the tier that answered and why, and lets the person run another on pasted text.
- * The job arrives through chrome.storage.session, so it is there even if the panel opened late.
+ * command) with the tier that answered and why, lets the person rewrite pasted text, and hosts a
+ * `<tier-triage>` for tickets: paste one (or receive the one from "Triage this ticket") and get the
+ * classifier's category with its confidence, the LLM's fields, keyboard corrections that teach the
+ * classifier, Zendesk-style tags and JSON. The element runs on the extension's shared on-device
+ * engine (HostEngine over the engine host's port) once the model download is allowed, and escalates
+ * through the gateway configured in the options. The job arrives through chrome.storage.session, so
+ * it is there even if the panel opened late.
  */
 import { html, render } from 'lit';
-import { JOB_KINDS, request, type JobKind, type JobResult } from '../messaging.ts';
+import '../../components/tier-triage/tier-triage.ts';
+import { GatewayClient } from '../../src/remote/index.ts';
+import { request, type JobKind, type JobResult } from '../messaging.ts';
 import { JOB_KEY, JOB_TITLES } from '../background/jobs.ts';
+import { resolveModel } from '../models.ts';
+import { migrate, SETTINGS_KEY, type Settings } from '../settings.ts';
+import { HostEngine } from './engine.ts';
+
+/** Rewrites run as jobs from the form; triage runs in the element. */
+const REWRITE_KINDS = ['rewrite-clearer', 'rewrite-shorter', 'rewrite-polite'] as const satisfies JobKind[];
 
 const app = document.getElementById('app')!;
 app.textContent = '';
 let job: JobResult | null = null;
 let error = '';
+let settings: Settings | undefined;
+/** Triage jobs already handed to the element (each ticket is triaged there once per panel). */
+const fed = new Set<string>();
+
+const triage = document.createElement('tier-triage');
+triage.storeName = 'tier-extension-triage';
+triage.addEventListener('tier-triage-result', () => draw());
 
 function tierLabel(j: JobResult): string {
   return j.tier === 'local' ? 'on this device' : `${j.tier} tier via your gateway`;
 }
 
-function triageView(triage: Record<string, unknown>) {
-  return html`<dl class="triage">
-    ${Object.entries(triage).map(
-      ([k, v]) =>
-        html`<dt>${k}</dt>
-          <dd>${typeof v === 'string' ? v : JSON.stringify(v)}</dd>`,
-    )}
-  </dl>`;
+/** The job's own answer (device or gateway), in one line: the element below holds the editable fields. */
+function jobTriageLine(result: Record<string, unknown>) {
+  const parts = Object.entries(result)
+    .filter(([, v]) => typeof v === 'string' || typeof v === 'number')
+    .map(([k, v]) => `${k}: ${String(v)}`);
+  return html`<p class="triage">${parts.join(' · ')}</p>`;
+}
+
+function engineNote(): string {
+  if (!settings) return '';
+  const engine = settings.model.downloadAllowed
+    ? 'Category from the classifier on this device; the other fields from the on-device model'
+    : 'Category from the classifier on this device (allow the model download in the options for the other fields)';
+  return settings.gateway.url ? `${engine}, escalated to your gateway when unsure.` : `${engine}.`;
 }
 
 function draw(): void {
@@ -41,7 +67,9 @@ function draw(): void {
               ${job.state === 'error' ? html`<p role="alert" data-code=${job.error?.code ?? ''}>${job.error?.message}</p>` : null}
               ${
                 job.state === 'done'
-                  ? html`${job.triage ? triageView(job.triage) : null}<output id="result">${job.text}</output>
+                  ? html`${job.triage ? jobTriageLine(job.triage) : null}<output id="result"
+                        >${job.text}</output
+                      >
                       <button @click=${copy}>Copy</button>`
                   : null
               }
@@ -54,14 +82,20 @@ function draw(): void {
               Select text on a page, right-click and choose a tier-assist action. Or paste text here:
             </p>`
       }
-      <form @submit=${submit}>
+      <form @submit=${submit} aria-labelledby="rewrite-title">
+        <h2 id="rewrite-title">Rewrite</h2>
         <label for="text">Text</label>
-        <textarea id="text" name="text" rows="5"></textarea>
+        <textarea id="text" name="text" rows="4"></textarea>
         <div>
-          ${JOB_KINDS.map((k) => html`<button name="kind" value=${k} type="submit">${JOB_TITLES[k]}</button>`)}
+          ${REWRITE_KINDS.map((k) => html`<button name="kind" value=${k} type="submit">${JOB_TITLES[k]}</button>`)}
         </div>
       </form>
-      ${error ? html`<p role="alert">${error}</p>` : null}`,
+      ${error ? html`<p role="alert">${error}</p>` : null}
+      <section id="triage" aria-labelledby="triage-title">
+        <h2 id="triage-title">Triage a ticket</h2>
+        <p class="meta" id="triage-engine">${engineNote()}</p>
+        ${triage}
+      </section>`,
     app,
   );
 }
@@ -78,26 +112,67 @@ async function submit(event: SubmitEvent): Promise<void> {
   if (!kind || !text) return;
   try {
     error = '';
-    job = await request('job.run', { kind, text });
+    show(await request('job.run', { kind, text }));
   } catch (e) {
     error = e instanceof Error ? e.message : String(e);
+    draw();
   }
+}
+
+/** Shows a job; a triage job's ticket also goes into the element (once), which triages it. */
+function show(next: JobResult): void {
+  job = next;
+  if (next.kind === 'triage' && !fed.has(next.id)) {
+    fed.add(next.id);
+    triage.ticket = next.input;
+    // Failures are shown by the element itself (message line + tier-triage-error).
+    void triage.triage(next.input).catch(() => undefined);
+  }
+  draw();
+}
+
+/** The element's engine, gateway and privacy policy follow the extension's settings. */
+function configure(next: Settings): void {
+  settings = next;
+  triage.privacy = next.privacy;
+  const model = resolveModel(next);
+  if (!next.model.downloadAllowed) triage.engine = undefined;
+  else if (
+    !(triage.engine instanceof HostEngine) ||
+    triage.engine.model.id !== model.id ||
+    triage.engine.model.url !== model.url
+  )
+    triage.engine = new HostEngine(model);
+  triage.gatewayClient = next.gateway.url
+    ? new GatewayClient({
+        url: next.gateway.url,
+        ...(next.gateway.token ? { token: next.gateway.token } : {}),
+        surface: 'extension',
+      })
+    : undefined;
   draw();
 }
 
 chrome.storage.session.onChanged.addListener((changes) => {
   const change = changes[JOB_KEY];
-  if (change?.newValue) {
-    job = change.newValue as JobResult;
-    draw();
-  }
+  if (change?.newValue) show(change.newValue as JobResult);
+});
+chrome.storage.local.onChanged.addListener((changes) => {
+  const change = changes[SETTINGS_KEY];
+  if (change?.newValue) configure(migrate(change.newValue));
 });
 
 draw();
+request('settings.get', {})
+  .then(configure)
+  .catch((e: unknown) => {
+    error = e instanceof Error ? e.message : String(e);
+    draw();
+  });
 request('job.latest', {})
   .then((latest) => {
-    if (latest.job && (!job || latest.job.id === job.id || job.state !== 'running')) job = latest.job;
-    draw();
+    if (latest.job && (!job || latest.job.id === job.id || job.state !== 'running')) show(latest.job);
+    else draw();
   })
   .catch((e: unknown) => {
     error = e instanceof Error ? e.message : String(e);

@@ -1,0 +1,142 @@
+/**
+ * The side panel's `<tier-triage>` in the built extension: a pasted ticket gets the classifier's
+ * category with a confidence, a keyboard correction changes the value and the tags, the context
+ * menu's "Triage this ticket" job lands in the element, and, once the model download is allowed, the
+ * element's LLM fields come from the extension's shared engine host (wasm engine on a generated tiny
+ * GGUF whose only answer is a valid triage JSON) through the HostEngine adapter.
+ */
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchExtension, setOptions, type LaunchedExtension } from '../support/extension.ts';
+import { makeTinyLlamaGguf } from '../support/gguf.ts';
+import { startStaticServer, type StaticServer } from '../support/static-server.ts';
+
+const PANEL = 'extension/sidepanel/index.html';
+const TICKET = 'I want my money back, please refund my last order.';
+
+/** The element's field cell (confidence + source) and value for `field`. */
+async function field(panel: Page, name: string): Promise<{ value: string; cell: string }> {
+  const value = await panel.locator(`tier-triage #f-${name}`).inputValue();
+  const cell = (await panel.locator(`tier-triage td[data-field="${name}"]`).textContent()) ?? '';
+  return { value, cell: cell.replace(/\s+/g, ' ').trim() };
+}
+
+async function openPanel(ext: LaunchedExtension): Promise<Page> {
+  const panel = await ext.openPage(PANEL);
+  // The classifier (starter model, or the one corrections saved) is loaded in the element's worker.
+  await panel.waitForFunction(() => document.querySelector('tier-triage')?.ready);
+  await panel.evaluate(() => document.querySelector('tier-triage')!.ready);
+  return panel;
+}
+
+async function runMenu(ext: LaunchedExtension, kind: string, text: string): Promise<void> {
+  const worker = await ext.serviceWorker();
+  await worker.evaluate(
+    ([k, t]) =>
+      (
+        globalThis as unknown as { tierAssist: { runMenu(kind: string, text: string): Promise<unknown> } }
+      ).tierAssist.runMenu(k!, t!),
+    [kind, text],
+  );
+}
+
+describe('side panel triage with the classifier only (no model download allowed)', () => {
+  let ext: LaunchedExtension;
+
+  beforeAll(async () => {
+    ext = await launchExtension({ webgpu: false });
+  });
+
+  afterAll(async () => {
+    await ext?.close();
+  });
+
+  it('triages a pasted ticket and a keyboard correction changes the value and the tags', async () => {
+    const panel = await openPanel(ext);
+    expect(await panel.textContent('#triage-engine')).toContain('allow the model download');
+    await panel.locator('tier-triage #ticket').fill(TICKET);
+    await panel.locator('tier-triage #ticket').press('Control+Enter');
+    await panel.locator('tier-triage #f-category').waitFor();
+
+    const before = await field(panel, 'category');
+    expect(before.value).toBe('get_refund');
+    expect(before.cell).toMatch(/^\d{1,3}% confidence · classifier$/);
+    // Classifier only: no LLM fields, no network.
+    expect(await panel.locator('tier-triage #f-priority').count()).toBe(0);
+    const tags = panel.locator('tier-triage [part="tags"]');
+    expect(await tags.textContent()).toBe('intent__get_refund');
+
+    // Correct with the keyboard: Tab to the select, ArrowDown picks the next category.
+    await panel.locator('tier-triage #f-category').focus();
+    await panel.keyboard.press('ArrowDown');
+    await panel.waitForFunction(() =>
+      document
+        .querySelector('tier-triage')
+        ?.shadowRoot?.querySelector('td[data-field="category"]')
+        ?.textContent?.includes('agent'),
+    );
+    const after = await field(panel, 'category');
+    expect(after.value).not.toBe('get_refund');
+    expect(after.cell).toContain('agent');
+    expect(await tags.textContent()).toBe(`intent__${after.value}`);
+    expect(await panel.locator('tier-triage pre[part="json"]').textContent()).toContain(
+      `"value": "${after.value}"`,
+    );
+    await panel.close();
+  });
+
+  it('the context menu "Triage this ticket" job lands in the element', async () => {
+    const panel = await openPanel(ext);
+    const text = 'Where is my parcel? I need to track my order 555.';
+    await runMenu(ext, 'triage', text);
+    // The job itself says why the device could not answer (no download allowed)...
+    await panel.waitForSelector('#job[data-kind="triage"][data-state="error"]');
+    expect(await panel.getAttribute('#job [role="alert"]', 'data-code')).toBe('not_configured');
+    // ...and the ticket is in the element, triaged by the classifier.
+    expect(await panel.locator('tier-triage #ticket').inputValue()).toBe(text);
+    await panel.locator('tier-triage #f-category').waitFor();
+    expect((await field(panel, 'category')).value).toBe('track_order');
+    expect(await panel.locator('tier-triage [part="tags"]').textContent()).toBe('intent__track_order');
+    await panel.close();
+    expect(ext.problems).toEqual([]);
+  });
+});
+
+describe('side panel triage on the extension engine host', () => {
+  let ext: LaunchedExtension;
+  let site: StaticServer;
+  const ANSWER =
+    '{"category":"get_refund","priority":"high","sentiment":"negative","language":"en","summary":"Wants a refund","reply":"Sorry! Your refund is on its way."}';
+
+  beforeAll(async () => {
+    site = await startStaticServer();
+    site.set('/model.gguf', makeTinyLlamaGguf({ reply: ANSWER }), 'application/octet-stream');
+    ext = await launchExtension({ webgpu: false });
+    expect(await setOptions(ext, { modelUrl: `${site.url}/model.gguf` })).toBe('Saved.');
+  });
+
+  afterAll(async () => {
+    await ext?.close();
+    await site?.close();
+  });
+
+  it('fills the LLM fields from the shared on-device engine (JSON schema constrained)', async () => {
+    const panel = await openPanel(ext);
+    expect(await panel.textContent('#triage-engine')).toContain('from the on-device model');
+    await panel.locator('tier-triage #ticket').fill(TICKET);
+    await panel.locator('tier-triage button.primary').click();
+    await panel.locator('tier-triage #f-priority').waitFor({ timeout: 60_000 });
+    expect(await field(panel, 'priority')).toMatchObject({ value: 'high' });
+    expect((await field(panel, 'priority')).cell).toContain('device');
+    expect((await field(panel, 'reply')).value).toBe('Sorry! Your refund is on its way.');
+    expect((await field(panel, 'category')).value).toBe('get_refund');
+    expect(await panel.locator('tier-triage [part="tags"]').textContent()).toContain('priority__high');
+    // The one engine host answered it (loaded once, shared with ghost text and jobs).
+    const status = await panel.evaluate(() =>
+      chrome.runtime.sendMessage({ tierAssist: 1, name: 'status', payload: {} }),
+    );
+    expect(status).toMatchObject({ ok: true, result: { state: 'ready', kind: 'wasm' } });
+    await panel.close();
+    expect(ext.problems).toEqual([]);
+  });
+});
