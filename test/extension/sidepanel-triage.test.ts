@@ -7,6 +7,10 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HostEngine } from '../../extension/sidepanel/engine.ts';
+import type { Payload, Results } from '../../extension/messaging.ts';
+import type { ModelDescriptor } from '../../src/engines/types.ts';
+import { EngineUnavailableError, NotFoundError } from '../../src/errors.ts';
 import { launchExtension, setOptions, type LaunchedExtension } from '../support/extension.ts';
 import { makeTinyLlamaGguf } from '../support/gguf.ts';
 import { startStaticServer, type StaticServer } from '../support/static-server.ts';
@@ -138,5 +142,103 @@ describe('side panel triage on the extension engine host', () => {
     expect(status).toMatchObject({ ok: true, result: { state: 'ready', kind: 'wasm' } });
     await panel.close();
     expect(ext.problems).toEqual([]);
+  });
+});
+
+describe('HostEngine (the LocalEngine the side panel gives <tier-triage>), against a stand-in port', () => {
+  const MODEL: ModelDescriptor = {
+    id: 'tiny.gguf',
+    label: 'tiny',
+    sizeBytes: 1,
+    memoryBytes: 1,
+    engine: 'wasm',
+    url: 'http://127.0.0.1/tiny.gguf',
+  };
+  type Sent = { name: string; payload: unknown };
+
+  /** A port like the engine host's: `answer` decides each engine.generate reply. */
+  function port(
+    answer: (payload: Payload<'engine.generate'>, call: number) => Promise<Results['engine.generate']>,
+  ) {
+    const sent: Sent[] = [];
+    let calls = 0;
+    return {
+      sent,
+      request: async (name: string, payload: unknown): Promise<never> => {
+        sent.push({ name, payload });
+        if (name === 'engine.generate')
+          return answer(payload as Payload<'engine.generate'>, ++calls) as Promise<never>;
+        return { cancelled: true } as never;
+      },
+    };
+  }
+  const ok = (text: string): Results['engine.generate'] => ({
+    text,
+    finishReason: 'stop',
+    engineMs: 5,
+    hostMs: 6,
+    model: 'tiny.gguf',
+  });
+
+  it('sends chat with the JSON schema to the host and returns its text', async () => {
+    const p = port(async () => ok('{"a":1}'));
+    const engine = new HostEngine(MODEL, { port: p, wake: async () => undefined });
+    const schema = { type: 'object', properties: { a: { type: 'number' } } };
+    const stream = engine.chat([{ role: 'user', content: 'hi' }], { jsonSchema: schema, maxTokens: 400 });
+    const deltas: string[] = [];
+    for await (const d of stream) deltas.push(d);
+    expect(deltas).toEqual(['{"a":1}']);
+    expect(await stream.result).toMatchObject({ text: '{"a":1}', finishReason: 'stop', model: 'tiny.gguf' });
+    expect(p.sent[0]).toMatchObject({
+      name: 'engine.generate',
+      payload: {
+        model: MODEL,
+        messages: [{ role: 'user', content: 'hi' }],
+        jsonSchema: schema,
+        maxTokens: 400,
+      },
+    });
+    expect(engine.capabilities).toMatchObject({ kind: 'wasm', jsonSchema: true, gpu: false });
+  });
+
+  it('wakes the host through the background when nothing answers on the port, then retries once', async () => {
+    let woken = 0;
+    const p = port(async (_, call) => {
+      if (call === 1) throw new EngineUnavailableError('Nothing answers on "tierAssist:engine".');
+      return ok('done');
+    });
+    const engine = new HostEngine(MODEL, { port: p, wake: async () => ++woken });
+    expect((await engine.complete('Hello').result).text).toBe('done');
+    expect(woken).toBe(1);
+    expect(p.sent.map((s) => s.name)).toEqual(['engine.generate', 'engine.generate']);
+  });
+
+  it('passes the host errors on (a model that cannot load) without waking it', async () => {
+    let woken = 0;
+    const p = port(async () => {
+      throw new NotFoundError('The model URL answered 404: check the model URL in the options.');
+    });
+    const engine = new HostEngine(MODEL, { port: p, wake: async () => ++woken });
+    await expect(engine.chat([{ role: 'user', content: 'x' }]).result).rejects.toBeInstanceOf(NotFoundError);
+    expect(woken).toBe(0);
+  });
+
+  it('abort cancels the generation on the host by id and ends with finishReason abort', async () => {
+    let release: () => void = () => undefined;
+    const p = port(
+      () =>
+        new Promise((_, reject) => {
+          release = () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' }));
+        }),
+    );
+    const engine = new HostEngine(MODEL, { port: p, wake: async () => undefined });
+    const controller = new AbortController();
+    const stream = engine.chat([{ role: 'user', content: 'x' }], { signal: controller.signal });
+    await Promise.resolve();
+    controller.abort();
+    release();
+    expect(await stream.result).toMatchObject({ text: '', finishReason: 'abort' });
+    const id = (p.sent[0]!.payload as { id: string }).id;
+    expect(p.sent).toContainEqual({ name: 'cancel', payload: { id } });
   });
 });
