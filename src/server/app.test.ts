@@ -298,11 +298,17 @@ describe('access: sites, tokens, origins', () => {
       await res.text();
     }
     const same = await app.request(
-      'http://gateway.internal/v1/chat/completions',
-      post(chatBody(), { origin: 'http://gateway.internal' }),
+      'http://192.168.1.5:8787/v1/chat/completions',
+      post(chatBody(), { origin: 'http://192.168.1.5:8787' }),
     );
     expect(same.status).toBe(200);
     await same.text();
+    // A DNS name that could rebind to this machine is not trusted as "same origin" without a site entry.
+    const rebound = await app.request(
+      'http://attacker.example:8787/v1/chat/completions',
+      post(chatBody(), { origin: 'http://attacker.example:8787' }),
+    );
+    expect(rebound.status).toBe(403);
     expect(
       (await app.request('/v1/chat/completions', post(chatBody(), { origin: 'https://evil.example' })))
         .status,

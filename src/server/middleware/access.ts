@@ -29,9 +29,20 @@ export function isLocalOrigin(origin: string): boolean {
   }
 }
 
+/** An IP literal (v4 or bracketed v6): a name a DNS-rebinding page cannot be served under. */
+function isIpHost(hostname: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname) || hostname.startsWith('[');
+}
+
+/**
+ * Same-origin as the gateway itself. Only for local names and IP literals: a page under a DNS name that
+ * rebinds to this machine would otherwise count as "same origin" (configure sites for real hostnames).
+ */
 function sameOrigin(origin: string, c: Context): boolean {
   try {
-    return new URL(c.req.url).origin === origin || new URL(origin).host === c.req.header('host');
+    const url = new URL(origin);
+    const same = new URL(c.req.url).origin === origin || url.host === c.req.header('host');
+    return same && (LOCAL_HOSTS.has(url.hostname) || isIpHost(url.hostname));
   } catch {
     return false;
   }
