@@ -159,7 +159,12 @@ chrome.storage.session.onChanged.addListener((changes) => {
 });
 chrome.storage.local.onChanged.addListener((changes) => {
   const change = changes[SETTINGS_KEY];
-  if (change?.newValue) configure(migrate(change.newValue));
+  if (!change?.newValue) return;
+  try {
+    configure(migrate(change.newValue));
+  } catch {
+    // Unreadable settings: keep the current configuration (the options page says what is wrong).
+  }
 });
 
 draw();
