@@ -27,7 +27,7 @@ import { cachedSettings } from '../settings-store.ts';
 import { escalate } from './gateway.ts';
 import { JOB_KEY, JOB_TITLES, runJob, type JobDeps } from './jobs.ts';
 import { offscreenClient, type OffscreenClient } from './offscreen-client.ts';
-import { approxTokens, ledgerStats, type Stats } from './stats.ts';
+import { ledgerStats, recordSuggestion, type Stats } from './stats.ts';
 
 export interface BackgroundDeps {
   runtime: typeof chrome.runtime;
@@ -107,18 +107,7 @@ export function main(deps: BackgroundDeps): {
         stop: ['\n'],
       });
       if (out.finishReason === 'abort') throw new AbortError();
-      void deps.stats
-        .record({
-          surface: 'autocomplete',
-          task: 'autocomplete',
-          tier: 'local',
-          model: out.model || undefined,
-          inputTokens: approxTokens(prefix),
-          outputTokens: approxTokens(out.text),
-          totalMs: out.engineMs,
-          reason: 'Autocomplete runs only on this device.',
-        })
-        .catch(() => undefined);
+      recordSuggestion(deps.stats, prefix, out);
       return {
         text: out.text,
         engineMs: out.engineMs,

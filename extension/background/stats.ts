@@ -12,6 +12,26 @@ export function approxTokens(text: string): number {
   return Math.ceil(text.length / 4);
 }
 
+/** Books one ghost-text suggestion (always on-device); never throws: a full ledger must not cost a suggestion. */
+export function recordSuggestion(
+  stats: Stats,
+  prefix: string,
+  out: { text: string; model: string; engineMs: number },
+): void {
+  void stats
+    .record({
+      surface: 'autocomplete',
+      task: 'autocomplete',
+      tier: 'local',
+      model: out.model || undefined,
+      inputTokens: approxTokens(prefix),
+      outputTokens: approxTokens(out.text),
+      totalMs: out.engineMs,
+      reason: 'Autocomplete runs only on this device.',
+    })
+    .catch(() => undefined);
+}
+
 export interface Stats {
   record(entry: LedgerEntry): Promise<unknown>;
   today(): Promise<TodayStats>;

@@ -5,7 +5,7 @@
  */
 import { InvalidInputError } from '../../src/errors.ts';
 import { ENGINE_PORT, listenPorts, SUGGEST_MAX_TOKENS, SUGGEST_PREFIX_CHARS } from '../messaging.ts';
-import { approxTokens, ledgerStats } from '../background/stats.ts';
+import { ledgerStats, recordSuggestion } from '../background/stats.ts';
 import { deleteCache, listCache } from './cache.ts';
 import { EngineHost, type EngineFactory } from './engine-host.ts';
 import { createEngine, modelCache } from './engines.ts';
@@ -62,18 +62,7 @@ export function main(deps: OffscreenDeps): { host: EngineHost; stop: () => void 
           temperature: 0,
           stop: ['\n'],
         });
-        void stats
-          .record({
-            surface: 'autocomplete',
-            task: 'autocomplete',
-            tier: 'local',
-            model: out.model || undefined,
-            inputTokens: approxTokens(prefix),
-            outputTokens: approxTokens(out.text),
-            totalMs: out.engineMs,
-            reason: 'Autocomplete runs only on this device.',
-          })
-          .catch(() => undefined);
+        recordSuggestion(stats, prefix, out);
         return {
           text: out.text,
           engineMs: out.engineMs,
