@@ -1,5 +1,5 @@
 /**
- * npm run bench:gateway [-- --json] [--soak] [--rate N] [--seconds S] [--rounds R]
+ * npm run bench:gateway [-- --json] [--paced] [--soak] [--rate N] [--seconds S] [--rounds R]
  *
  * Added latency of the gateway: autocannon sends the same streaming chat at a fixed rate, alternately
  * straight to the provider stand-in (Anthropic SSE) and through a gateway process in front of it
@@ -52,6 +52,10 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '10' },
     /** Run the gateway from the source with tsx instead of the built dist/server/cli.js. */
     source: { type: 'boolean', default: false },
+    /** Evenly paced open-loop load (see paced()) instead of autocannon's per-second bursts. */
+    paced: { type: 'boolean', default: false },
+    /** NODE_OPTIONS for the gateway process (e.g. --import a profiler preload; see docs/bench/gateway.md). */
+    'gateway-node-options': { type: 'string' },
   },
 });
 
@@ -128,7 +132,7 @@ function rssMb(pid: number): number {
   return Math.round((kb / 1024) * 10) / 10;
 }
 
-async function load(
+async function burst(
   url: string,
   body: string,
   seconds: number,
@@ -157,6 +161,85 @@ async function load(
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
     seconds: result.duration,
+  };
+}
+
+/**
+ * Open-loop load at an even pace: one request every 1000/rate ms (on a keep-alive pool of `connections`
+ * sockets), whatever the answers do. autocannon's --overallRate instead lets each connection send its
+ * whole per-second quota back to back at the start of every second, so at 200 req/s over 10 connections
+ * it measures a 10-deep burst (latency = queueing behind the other 9 requests), not a steady 200 req/s.
+ */
+async function paced(
+  url: string,
+  body: string,
+  seconds: number,
+  rate: number,
+  connections: number,
+): Promise<Phase> {
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  const target = new URL(url);
+  const latencies: number[] = [];
+  let errors = 0;
+  let non2xx = 0;
+  let sent = 0;
+  let inFlight = 0;
+  const one = () => {
+    const t0 = performance.now();
+    inFlight++;
+    const req = httpRequest(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname,
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          accept: 'text/event-stream',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        res.on('data', () => undefined);
+        res.on('end', () => {
+          inFlight--;
+          const ok = (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300;
+          if (ok) latencies.push(performance.now() - t0);
+          else non2xx++;
+        });
+      },
+    );
+    req.on('error', () => {
+      inFlight--;
+      errors++;
+    });
+    req.end(body);
+  };
+  const start = performance.now();
+  const total = Math.round(seconds * rate);
+  await new Promise<void>((done) => {
+    const tick = () => {
+      // Catch up on timer lag so the offered rate stays the asked one.
+      const due = Math.min(total, Math.floor(((performance.now() - start) * rate) / 1000) + 1);
+      while (sent < due) {
+        sent++;
+        one();
+      }
+      if (sent < total) setTimeout(tick, Math.max(0, (sent * 1000) / rate - (performance.now() - start)));
+      else done();
+    };
+    tick();
+  });
+  const deadline = performance.now() + 10_000;
+  while (inFlight > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  agent.destroy();
+  return {
+    latencies,
+    requests: sent,
+    errors: errors + inFlight,
+    non2xx,
+    seconds: (performance.now() - start) / 1000,
   };
 }
 
@@ -196,6 +279,7 @@ async function main(): Promise<void> {
   const { proc: pipeProc, url: pipeUrl } = await child(['--role', 'pipe', '--target', upstreamUrl], 'PIPE');
   const gw = await startGateway({
     staticFiles: false,
+    ...(values['gateway-node-options'] ? { env: { NODE_OPTIONS: values['gateway-node-options'] } } : {}),
     ...(values.source ? {} : { entry: 'dist/server/cli.js' }),
     config: {
       tiers: {
@@ -241,6 +325,7 @@ async function main(): Promise<void> {
   say(
     `stand-in ${upstreamUrl}, gateway ${gw.url}; ${rate} req/s, ${connections} connections, ${rounds} rounds x ${seconds} s per side`,
   );
+  const load = values.paced ? paced : burst;
   await load(direct.url, direct.body, 2, rate, connections);
   await load(piped.url, piped.body, 2, rate, connections);
   await load(through.url, through.body, 2, rate, connections);
@@ -304,6 +389,7 @@ async function main(): Promise<void> {
   const hopP99 = median(pp.roundP99Ms.map((x, i) => x - d.roundP99Ms[i]!));
   const result = {
     bench: 'gateway',
+    load: values.paced ? 'paced' : 'autocannon',
     soak: values.soak,
     rate,
     connections,

@@ -371,15 +371,13 @@ export function createChatHandler(deps: ChatDeps) {
       return c.json(json);
     }
 
-    const sse = (data: unknown) => encoder.encode(`data: ${JSON.stringify(data)}\n\n`);
-    const chunk = (delta: Record<string, string>, finishReason: string | null) =>
-      sse({
-        id,
-        object: 'chat.completion.chunk',
-        created,
-        model: ans.upstream.model,
-        choices: [{ index: 0, delta, finish_reason: finishReason }],
-      });
+    const sse = (data: unknown) => `data: ${JSON.stringify(data)}\n\n`;
+    // Every chunk shares its head and tail: build them once and JSON-encode only the delta text (the
+    // bytes are exactly those of JSON.stringify on the whole chunk object, in the same key order).
+    const head = `data: {"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(ans.upstream.model)},"choices":[{"index":0,"delta":`;
+    const contentChunk = (text: string, first: boolean) =>
+      `${head}{${first ? '"role":"assistant",' : ''}"content":${JSON.stringify(text)}},"finish_reason":null}]}\n\n`;
+    const finishChunk = (reason: string) => `${head}{},"finish_reason":${JSON.stringify(reason)}}]}\n\n`;
     let sentRole = false;
     let cancelled = false;
     // Events parsed from one network read arrive within microtasks of each other: gather them and write
@@ -388,23 +386,17 @@ export function createChatHandler(deps: ChatDeps) {
       (globalThis as { setImmediate?: (fn: () => void) => void }).setImmediate ?? ((fn) => setTimeout(fn, 0));
     const stream = new ReadableStream<Uint8Array>({
       start(controller) {
-        let parts: Uint8Array[] = [];
+        let pending = '';
         let scheduled = false;
         const flush = () => {
           scheduled = false;
-          if (parts.length === 0 || cancelled) return;
-          const size = parts.reduce((n, p) => n + p.length, 0);
-          const out = new Uint8Array(size);
-          let offset = 0;
-          for (const p of parts) {
-            out.set(p, offset);
-            offset += p.length;
-          }
-          parts = [];
+          if (pending === '' || cancelled) return;
+          const out = encoder.encode(pending);
+          pending = '';
           controller.enqueue(out);
         };
-        const write = (bytes: Uint8Array) => {
-          parts.push(bytes);
+        const write = (text: string) => {
+          pending += text;
           if (!scheduled) {
             scheduled = true;
             later(flush);
@@ -420,13 +412,13 @@ export function createChatHandler(deps: ChatDeps) {
             while (event) {
               const text = acct.take(event);
               if (text !== undefined) {
-                write(chunk(sentRole ? { content: text } : { role: 'assistant', content: text }, null));
+                write(contentChunk(text, !sentRole));
                 sentRole = true;
               }
               const next = await ans.rest.next();
               event = next.done ? undefined : next.value;
             }
-            write(chunk({}, acct.finish ?? 'stop'));
+            write(finishChunk(acct.finish ?? 'stop'));
             write(
               sse({
                 id,
@@ -438,7 +430,7 @@ export function createChatHandler(deps: ChatDeps) {
                 tier_assist: meta(),
               }),
             );
-            write(encoder.encode('data: [DONE]\n\n'));
+            write('data: [DONE]\n\n');
             end();
           } catch (caught) {
             // The attempt timer aborts the upstream read: whatever the read threw, the cause is the timeout.
@@ -466,7 +458,7 @@ export function createChatHandler(deps: ChatDeps) {
                 tier_assist: meta(),
               }),
             );
-            write(encoder.encode('data: [DONE]\n\n'));
+            write('data: [DONE]\n\n');
             end();
           } finally {
             void finish();

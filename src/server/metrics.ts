@@ -7,7 +7,21 @@ type Labels = Record<string, string>;
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
+// Label sets repeat (a few tiers x outcomes): remember each one's rendered key instead of sorting and
+// escaping on every observation. Bounded so odd label values cannot grow it without limit.
+const keyCache = new Map<string, string>();
+
 function labelKey(labels: Labels): string {
+  let raw = '';
+  for (const k in labels) raw += `${k}\u0000${labels[k]}\u0001`;
+  const hit = keyCache.get(raw);
+  if (hit !== undefined) return hit;
+  const key = renderLabels(labels);
+  if (keyCache.size < 10_000) keyCache.set(raw, key);
+  return key;
+}
+
+function renderLabels(labels: Labels): string {
   return Object.keys(labels)
     .sort()
     .map(

@@ -91,6 +91,9 @@ export function createMemoryUsageLog(): UsageLog & { records: UsageRecord[] } {
  * A writer that never drops a record: records queue in memory and a single loop writes them in order with
  * `write(batch)`; a failed write is retried with backoff (the batch stays queued) until it succeeds.
  */
+const later: (fn: () => void) => void =
+  (globalThis as { setImmediate?: (fn: () => void) => void }).setImmediate ?? ((fn) => setTimeout(fn, 0));
+
 export function createQueuedWriter(
   write: (batch: UsageRecord[]) => Promise<void>,
   options: { maxBatch?: number; retryMs?: number; onError?: (error: unknown) => void } = {},
@@ -104,7 +107,6 @@ export function createQueuedWriter(
   const retryMs = options.retryMs ?? 200;
 
   const loop = async () => {
-    running = true;
     let delay = retryMs;
     while (queue.length > 0) {
       const batch = queue.slice(0, maxBatch);
@@ -131,7 +133,12 @@ export function createQueuedWriter(
     append(record: UsageRecord): Promise<void> {
       return new Promise<void>((done) => {
         queue.push({ record, done });
-        if (!running) void loop();
+        // Start the loop on the next macrotask, not inside the request's finish: the records of every
+        // request that finishes in this turn go out as one write, and the write stays off the response path.
+        if (!running) {
+          running = true;
+          later(() => void loop());
+        }
       });
     },
     flush(): Promise<void> {

@@ -57,12 +57,16 @@ export const anthropicStream: ProviderStream = async (upstream, request, { signa
   return translate(readSse(response.body));
 };
 
+const SKIPPED = new Set(['ping', 'content_block_start', 'content_block_stop']);
+
 async function* translate(
   events: AsyncGenerator<{ data: string; event?: string | undefined }>,
 ): AsyncGenerator<ProviderEvent> {
   let stopped = false;
   try {
     for await (const event of events) {
+      // Named events that carry nothing to forward are skipped without parsing their JSON.
+      if (event.event !== undefined && SKIPPED.has(event.event)) continue;
       let data: AnthropicEvent;
       try {
         data = JSON.parse(event.data) as AnthropicEvent;
