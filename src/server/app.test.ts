@@ -156,6 +156,14 @@ describe('bad input: each a 4xx JSON error, and the app keeps serving', () => {
       413,
       'payload_too_large',
     ],
+    [
+      '3 MB body with a declared length (refused from the header alone)',
+      post(JSON.stringify({ tier: 'mid', messages: [{ role: 'user', content: 'x'.repeat(3_000_000) }] }), {
+        'content-length': '3000056',
+      }),
+      413,
+      'payload_too_large',
+    ],
     ['foreign origin', post(chatBody(), { origin: 'https://evil.example' }), 403, 'forbidden'],
   ];
   for (const [name, init, status, code] of cases) {
