@@ -277,6 +277,11 @@ async function main(): Promise<void> {
   };
   const { proc: upProc, url: upstreamUrl } = await child(['--role', 'upstream'], 'UPSTREAM');
   const { proc: pipeProc, url: pipeUrl } = await child(['--role', 'pipe', '--target', upstreamUrl], 'PIPE');
+  // A gateway that fails to start must not leave the two helper processes running.
+  process.once('exit', () => {
+    upProc.kill('SIGTERM');
+    pipeProc.kill('SIGTERM');
+  });
   const gw = await startGateway({
     staticFiles: false,
     ...(values['gateway-node-options'] ? { env: { NODE_OPTIONS: values['gateway-node-options'] } } : {}),
