@@ -1,25 +1,21 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GatewayErrorBodySchema, TierAssistMetaSchema } from '../config/index.ts';
-import { startUpstream, type Upstream } from '../../test/support/upstream.ts';
+import type { Upstream } from '../../test/support/upstream.ts';
 import { createApp } from './app.ts';
-import { ORIGIN, SECRET, chatBody, readSseBody, testGateway, waitFor } from './test-helpers.ts';
+import {
+  ORIGIN,
+  SECRET,
+  chatBody,
+  post,
+  readSseBody,
+  testGateway,
+  useUpstream,
+  waitFor,
+} from './test-helpers.ts';
 import { signToken } from './tokens.ts';
 
 let up: Upstream;
-beforeAll(async () => {
-  up = await startUpstream({ reply: 'Hello there from the stand-in model.' });
-});
-afterAll(() => up.close());
-beforeEach(() => {
-  up.faults.length = 0;
-  up.requests.length = 0;
-});
-
-const post = (body: string, headers: Record<string, string> = {}) => ({
-  method: 'POST',
-  headers: { 'content-type': 'application/json', ...headers },
-  body,
-});
+useUpstream({ reply: 'Hello there from the stand-in model.' }, (u) => (up = u));
 
 describe('gateway app basics', () => {
   it('answers /healthz with 200 JSON', async () => {

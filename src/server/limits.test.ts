@@ -1,23 +1,19 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GatewayErrorBodySchema } from '../config/index.ts';
-import { startUpstream, type Upstream } from '../../test/support/upstream.ts';
-import { ORIGIN, SECRET, chatBody, readSseBody, testGateway, waitFor } from './test-helpers.ts';
+import type { Upstream } from '../../test/support/upstream.ts';
+import {
+  ORIGIN,
+  SECRET,
+  chatBody,
+  post,
+  readSseBody,
+  testGateway,
+  useUpstream,
+  waitFor,
+} from './test-helpers.ts';
 
 let up: Upstream;
-beforeAll(async () => {
-  up = await startUpstream({ reply: 'one two three four five six seven eight' });
-});
-afterAll(() => up.close());
-beforeEach(() => {
-  up.faults.length = 0;
-  up.requests.length = 0;
-});
-
-const post = (body: string, headers: Record<string, string> = {}) => ({
-  method: 'POST',
-  headers: { 'content-type': 'application/json', ...headers },
-  body,
-});
+useUpstream({ reply: 'one two three four five six seven eight' }, (u) => (up = u));
 
 async function siteGateway(site: Record<string, unknown>, extra: Record<string, unknown> = {}) {
   const g = testGateway(up, {

@@ -1,5 +1,6 @@
 /** Builders shared by the gateway's unit tests (not shipped: only *.test.ts import this file). */
-import type { Upstream } from '../../test/support/upstream.ts';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { startUpstream, type Upstream, type UpstreamOptions } from '../../test/support/upstream.ts';
 import { createApp, type AppOptions } from './app.ts';
 import { loadConfig, type GatewayConfigInput } from './config.ts';
 import { GatewayMetrics } from './metrics.ts';
@@ -8,6 +9,31 @@ import { createMemoryUsageLog } from './usage.ts';
 
 export const SECRET = 'site-secret-0123456789abcdef';
 export const ORIGIN = 'https://shop.example';
+
+/**
+ * Starts one provider stand-in for the whole file (hands it to `set`), closes it after, and clears its
+ * scripted faults and recorded requests before each test.
+ */
+export function useUpstream(options: UpstreamOptions, set: (upstream: Upstream) => void): void {
+  let upstream: Upstream | undefined;
+  beforeAll(async () => {
+    upstream = await startUpstream(options);
+    set(upstream);
+  });
+  afterAll(() => upstream?.close());
+  beforeEach(() => {
+    if (!upstream) return;
+    upstream.faults.length = 0;
+    upstream.requests.length = 0;
+  });
+}
+
+/** A JSON POST `RequestInit` for `app.request()`. */
+export const post = (body: string, headers: Record<string, string> = {}) => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json', ...headers },
+  body,
+});
 
 export function testGateway(
   upstream: Upstream | undefined,
