@@ -5,8 +5,8 @@
  *   server:               the gateway for Node in dist/server
  */
 import { crx, type ManifestV3Export } from '@crxjs/vite-plugin';
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { defineConfig, type Plugin, type UserConfig } from 'vite';
 
 const root = import.meta.dirname;
@@ -94,10 +94,38 @@ function componentBundle(): UserConfig {
   };
 }
 
+/**
+ * Chrome Web Store policy forbids remotely hosted code, and WebLLM's model libraries (*.wasm) are code:
+ * a store build bundles them. `TIER_ASSIST_WEBLLM_LIBS=<dir>` copies every *.wasm in <dir> to
+ * dist/extension/webllm-libs/, and the extension's catalog then loads those libraries from the package
+ * (extension/models.ts, `__WEBLLM_BUNDLED_LIBS__`); models whose library is not bundled keep their URL.
+ */
+function webllmLibs(): { names: string[]; plugin: Plugin } {
+  const dir = process.env.TIER_ASSIST_WEBLLM_LIBS;
+  const names = dir ? readdirSync(dir).filter((name) => name.endsWith('.wasm')) : [];
+  return {
+    names,
+    plugin: {
+      name: 'tier-assist-webllm-libs',
+      generateBundle() {
+        for (const name of names) {
+          this.emitFile({
+            type: 'asset',
+            fileName: `webllm-libs/${name}`,
+            source: readFileSync(join(dir!, name)),
+          });
+        }
+      },
+    },
+  };
+}
+
 function extension(): UserConfig {
+  const libs = webllmLibs();
   return {
     publicDir: false,
-    plugins: [crx({ manifest })],
+    plugins: [crx({ manifest }), libs.plugin],
+    define: { __WEBLLM_BUNDLED_LIBS__: JSON.stringify(libs.names) },
     build: {
       outDir: 'dist/extension',
       emptyOutDir: true,

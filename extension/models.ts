@@ -21,8 +21,32 @@ export const ModelDescriptorSchema = z.object({
 /** Engines the offscreen document can host (extension/offscreen/engines.ts). */
 export const HOSTED_ENGINES: readonly ModelDescriptor['engine'][] = ['wasm', 'webllm', 'chrome-ai'];
 
+/** WebLLM model libraries packaged into this build (vite.config.ts, TIER_ASSIST_WEBLLM_LIBS). */
+declare const __WEBLLM_BUNDLED_LIBS__: string[] | undefined;
+const BUNDLED_LIBS: readonly string[] =
+  typeof __WEBLLM_BUNDLED_LIBS__ === 'undefined' ? [] : __WEBLLM_BUNDLED_LIBS__;
+
+/**
+ * Points each WebLLM model whose library file is packaged (`bundled`, file names) at its copy inside the
+ * extension (`toUrl`), so no code is fetched from outside the package; other models are unchanged.
+ */
+export function withBundledLibs(
+  catalog: readonly ModelDescriptor[],
+  bundled: readonly string[],
+  toUrl: (path: string) => string,
+): ModelDescriptor[] {
+  return catalog.map((model) => {
+    const file = model.engine === 'webllm' && model.libUrl ? model.libUrl.split('/').pop() : undefined;
+    return file && bundled.includes(file) ? { ...model, libUrl: toUrl(`webllm-libs/${file}`) } : model;
+  });
+}
+
 /** Models offered in the options page (id, label, download size), from the engines' catalog. */
-export const CATALOG: ModelDescriptor[] = ENGINE_CATALOG.filter((m) => HOSTED_ENGINES.includes(m.engine));
+export const CATALOG: ModelDescriptor[] = withBundledLibs(
+  ENGINE_CATALOG.filter((m) => HOSTED_ENGINES.includes(m.engine)),
+  BUNDLED_LIBS,
+  (path) => globalThis.chrome?.runtime?.getURL?.(path) ?? path,
+);
 
 export function customModel(url: string): ModelDescriptor {
   const file = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? 'model.gguf');
