@@ -7,42 +7,15 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { parseCsv as parseCsvRows } from '../../src/csv.ts';
 import { TierSchema, type TaskKind, type Tier } from '../../src/config/schemas.ts';
 import { normalizeText } from '../../src/router/features.ts';
 
 export type Split = 'train' | 'test';
 
-/** Minimal RFC 4180 CSV parser (quoted fields with commas, quotes and newlines). */
+/** CSV text as one record per row, keyed by the header row; blank lines are skipped. */
 export function parseCsv(text: string): Record<string, string>[] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else quoted = false;
-      } else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += c;
-  }
-  if (field !== '' || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
+  const rows = parseCsvRows(text);
   const header = rows.shift() ?? [];
   return rows
     .filter((r) => r.length > 1 || (r[0] ?? '') !== '')

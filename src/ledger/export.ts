@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { parse } from '../config/parse.ts';
 import { ConfigError } from '../errors.ts';
+export { parseCsv } from '../csv.ts';
 import { nanosToDecimal } from './money.ts';
 import { PRICES } from './prices.ts';
 import {
@@ -98,39 +99,6 @@ export function toCsv(records: readonly LedgerRecord[], aggregates: readonly Dai
     ]);
   }
   return rows.map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n';
-}
-
-/** Parse CSV text into rows of fields (RFC 4180: quoted fields, doubled quotes, CRLF or LF). */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i += 1) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i += 1;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i += 1;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += c;
-  }
-  if (field !== '' || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows;
 }
 
 export const LedgerExportSchema = z.object({
