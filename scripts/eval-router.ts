@@ -19,7 +19,7 @@ import {
 import { thresholdFor, tierForScores } from '../src/router/policy.ts';
 import type { RouterScores } from '../src/router/types.ts';
 import weightsJson from '../src/router/weights.json' with { type: 'json' };
-import { prng } from '../src/router/fit.ts';
+import { mulberry32 } from '../src/prng.ts';
 import {
   loadProductRequests,
   loadArena,
@@ -179,7 +179,7 @@ function bootstrap(
   ratio: [number, number];
   fittedAcc: [number, number];
 } {
-  const rand = prng(7);
+  const rand = mulberry32(7);
   const s: number[] = [];
   const rs: number[] = [];
   const ratio: number[] = [];
@@ -272,7 +272,7 @@ function twoTier(name: 'gsm8k' | 'mmlu'): Record<string, unknown> {
     cpt50PromptOnly: r4(cpt(curve, wp, sp, 0.5)),
     cpt80PromptOnly: r4(cpt(curve, wp, sp, 0.8)),
   };
-  const rand = prng(11);
+  const rand = mulberry32(11);
   const randCurve = strongCallCurve(
     rows.map(() => rand()),
     weak,
@@ -297,7 +297,7 @@ function twoTier(name: 'gsm8k' | 'mmlu'): Record<string, unknown> {
     });
     const cc = strongCallCurve(need, weak, strong);
     if (boots > 0) {
-      const rand2 = prng(13);
+      const rand2 = mulberry32(13);
       const b1: number[] = [];
       const b2: number[] = [];
       for (let k = 0; k < boots; k++) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Tier } from '../config/schemas.ts';
+import { mulberry32 } from '../prng.ts';
 import { addDays, toRecord, type LedgerRecord } from './record.ts';
 import { LedgerEntrySchema } from './record.ts';
 import { foldRecords, selectForRollUp } from './rollup.ts';
@@ -7,13 +8,7 @@ import { summarize } from './summary.ts';
 
 /** Deterministic pseudo-random records over 40 days (mulberry32). */
 function seeded(n: number, seed = 7): LedgerRecord[] {
-  let a = seed;
-  const rand = () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = mulberry32(seed);
   const tiers: Tier[] = ['local', 'mid', 'frontier'];
   const start = Date.UTC(2026, 9, 1, 12);
   return Array.from({ length: n }, (_, i) => {

@@ -3,19 +3,8 @@
  * Deterministic: a seeded PRNG shuffles, so the same data gives byte-identical weights.
  */
 import type { Features } from './features.ts';
+import { mulberry32 } from '../prng.ts';
 import { sigmoid } from './model.ts';
-
-/** mulberry32: small deterministic PRNG. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface Example {
   f: Features;
@@ -48,7 +37,7 @@ export function fitLogistic(examples: Example[], o: FitOptions): LinearModel {
   const dg = new Float64Array(denseDim).fill(1e-8);
   let b = 0;
   let bg = 1e-8;
-  const rand = prng(o.seed);
+  const rand = mulberry32(o.seed);
   const order = examples.map((_, i) => i);
   const std = Array.from({ length: denseDim }, (_, k) =>
     (o.std[k] as number) > 0 ? (o.std[k] as number) : 1,

@@ -10,6 +10,7 @@
  * costs memory only for the n-grams that occur.
  */
 import { InvalidInputError } from '../errors.ts';
+import { mulberry32 } from '../prng.ts';
 import { DEFAULT_FEATURES, featurize, type FeatureOptions, type SparseVector } from './features.ts';
 
 export interface LabelledText {
@@ -78,17 +79,6 @@ export interface ClassifierState {
 }
 
 export const MODEL_FORMAT_VERSION = 1 as const;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function softmaxInPlace(scores: Float64Array, n: number, temperature = 1): void {
   let max = -Infinity;
