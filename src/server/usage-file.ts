@@ -1,7 +1,13 @@
 /** The embedded usage log: an append-only JSONL file (Node). Wired in by cli.ts. */
 import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { UsageRecordSchema, createQueuedWriter, type UsageLog, type UsageRecord } from './usage.ts';
+import {
+  UsageRecordSchema,
+  createQueuedWriter,
+  matchesUsageQuery,
+  type UsageLog,
+  type UsageRecord,
+} from './usage.ts';
 
 export function createFileUsageLog(
   path: string,
@@ -43,7 +49,7 @@ export function createFileUsageLog(
         if (!line) continue;
         try {
           const r = UsageRecordSchema.parse(JSON.parse(line));
-          if (r.site === q.site && r.day >= q.from && r.day <= q.to) out.push(r);
+          if (matchesUsageQuery(r, q)) out.push(r);
         } catch {
           // A torn last line after a crash is skipped, never fatal.
         }

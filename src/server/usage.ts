@@ -59,6 +59,11 @@ export interface UsageQuery {
   to: string;
 }
 
+/** Whether a record belongs to a query's site and day range (every usage log filters with this). */
+export function matchesUsageQuery(record: UsageRecord, q: UsageQuery): boolean {
+  return record.site === q.site && record.day >= q.from && record.day <= q.to;
+}
+
 export interface UsageLog {
   /** Queue a record; resolves once it is durably written (callers need not await it). */
   append(record: UsageRecord): Promise<void>;
@@ -79,7 +84,7 @@ export function createMemoryUsageLog(): UsageLog & { records: UsageRecord[] } {
       records.push(record);
     },
     async query(q) {
-      return records.filter((r) => r.site === q.site && r.day >= q.from && r.day <= q.to);
+      return records.filter((r) => matchesUsageQuery(r, q));
     },
     async flush() {},
     stats: () => ({ written: records.length, pending: 0, failures: 0 }),

@@ -1,6 +1,12 @@
 /** Usage log as a Redis stream (XADD), shared by every gateway process. Node (ioredis); wired in by cli.ts. */
 import { Redis } from 'ioredis';
-import { UsageRecordSchema, createQueuedWriter, type UsageLog, type UsageRecord } from '../usage.ts';
+import {
+  UsageRecordSchema,
+  createQueuedWriter,
+  matchesUsageQuery,
+  type UsageLog,
+  type UsageRecord,
+} from '../usage.ts';
 
 export function createRedisUsageLog(options: {
   url: string;
@@ -33,13 +39,7 @@ export function createRedisUsageLog(options: {
           const i = fields.indexOf('r');
           if (i < 0) continue;
           const parsed = UsageRecordSchema.safeParse(JSON.parse(fields[i + 1] ?? 'null'));
-          if (
-            parsed.success &&
-            parsed.data.site === q.site &&
-            parsed.data.day >= q.from &&
-            parsed.data.day <= q.to
-          )
-            out.push(parsed.data);
+          if (parsed.success && matchesUsageQuery(parsed.data, q)) out.push(parsed.data);
         }
         if (entries.length < 1000) break;
         start = '(' + entries[entries.length - 1]![0];
