@@ -88,7 +88,7 @@ function componentBundle(): UserConfig {
         // web-llm (2.1 MB gz) stays out of the one file: WebGPU pages map it with an import map
         // (docs/components/tier-assist.md); without one the wasm engine still runs.
         external: ['@mlc-ai/web-llm'],
-        output: { entryFileNames: '[name].js', inlineDynamicImports: true, minify: true },
+        output: { entryFileNames: '[name].js', codeSplitting: false, minify: true },
       },
     },
   };
