@@ -5,21 +5,13 @@
  * The tiny model cannot write triage JSON, so every on-device answer is invalid: it must be retried,
  * then escalated to the mid tier, and never shown as a result.
  */
-import { serve, type ServerType } from '@hono/node-server';
-import { serveStatic } from '@hono/node-server/serve-static';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/server/app.ts';
-import { loadConfig } from '../../src/server/config.ts';
 import { CHROMIUM_ARGS, chromiumPath } from '../support/chromium.ts';
+import { startGateway, type RunningGateway } from '../support/gateway.ts';
 import { TINY_REPLY, makeTinyLlamaGguf } from '../support/gguf.ts';
 import { startUpstream, type Upstream } from '../support/upstream.ts';
 
-const root = resolve(import.meta.dirname, '../..');
 const MID_ANSWER = JSON.stringify({
   category: 'cancel_order',
   priority: 'high',
@@ -29,51 +21,22 @@ const MID_ANSWER = JSON.stringify({
   reply: 'Sorry about that, we have cancelled the order and you will not be charged.',
 });
 
-interface Server {
-  url: string;
-  close(): Promise<void>;
-}
-
-/** The real gateway app on 127.0.0.1:0, serving the demo page, the built components and the GGUF. */
-async function startGateway(env: Record<string, string>, modelDir: string): Promise<Server> {
-  const { config, tiers } = loadConfig({}, env);
-  const app = createApp({ config, tiers, log: () => undefined });
-  const rel = (p: string) => relative(process.cwd(), p) || '.';
-  app.use('/components/*', serveStatic({ root: rel(join(root, 'dist')) }));
-  app.use('/e2e/*', serveStatic({ root: rel(join(modelDir, '..')) }));
-  app.use('/*', serveStatic({ root: rel(join(root, 'public')) }));
-  const server: ServerType = await new Promise((done) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => done(s));
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((done) => server.close(() => done())),
-  };
-}
+const TINY = makeTinyLlamaGguf();
 
 let upstream: Upstream;
 let broken: Upstream;
-let gateway: Server;
-let brokenGateway: Server;
+let gateway: RunningGateway;
+let brokenGateway: RunningGateway;
 let browser: Browser;
-let dir: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tier-triage-e2e-'));
-  const modelDir = join(dir, 'e2e');
-  mkdirSync(modelDir);
-  writeFileSync(join(modelDir, 'tiny.gguf'), makeTinyLlamaGguf());
   upstream = await startUpstream({ reply: MID_ANSWER });
   broken = await startUpstream({ reply: 'Sure! Here is what I think about this ticket.' });
-  gateway = await startGateway(
-    { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: upstream.anthropicBaseUrl },
-    modelDir,
-  );
-  brokenGateway = await startGateway(
-    { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: broken.anthropicBaseUrl },
-    modelDir,
-  );
+  // The real gateway (in this process) serving public/ and dist/components, in front of each stand-in.
+  [gateway, brokenGateway] = await Promise.all([
+    startGateway({ upstream, mode: 'in-process' }),
+    startGateway({ upstream: broken, mode: 'in-process' }),
+  ]);
   browser = await chromium.launch({
     executablePath: chromiumPath(),
     args: [...CHROMIUM_ARGS],
@@ -83,16 +46,21 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await gateway?.close();
-  await brokenGateway?.close();
-  await upstream?.close();
-  await broken?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await Promise.all([gateway?.stop(), brokenGateway?.stop()]);
+  await Promise.all([upstream?.close(), broken?.close()]);
 });
 
 async function open(base: string, store: string): Promise<Page> {
   const page = await browser.newPage();
   page.on('pageerror', (error) => console.error('[page error]', error.message));
+  // The generated model is served on the gateway's origin, like a self-hosted model.
+  await page.route(`${base}/e2e/tiny.gguf`, (route) =>
+    route.fulfill({
+      status: 200,
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(TINY.byteLength) },
+      body: route.request().method() === 'HEAD' ? '' : Buffer.from(TINY),
+    }),
+  );
   await page.goto(
     `${base}/triage.html?${new URLSearchParams({ model: '/e2e/tiny.gguf', gateway: '/', 'store-name': store })}`,
   );
