@@ -3,8 +3,9 @@
  *   Trains the classifier head on the data set's train split (validation fits calibration), then prints
  *   one `{"label", "confidence", "outOfScope"}` line per input line `{"text": ...}`, in order. A bad line
  *   prints `{"line": N, "error": {code, message}}` in its place and the run carries on.
- * npm run -s triage -- --dataset bitext --export src/triage/starter-model.json --max-rows 100000 --l2 1e-3 --epochs 12 --dropout 0
+ * npm run -s triage -- --dataset bitext --export src/triage/starter-model.json --max-rows 100000 --l2 1e-3 --epochs 12 --dropout 0 --hidden 0
  *   Trains and writes the model JSON (int8 weights, pruned to the strongest rows) instead.
+ *   --hidden N: hidden units (default 128; 0: linear model only: ~9x faster to train, files ~2.7x smaller).
  * Input: --file F (default stdin).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -25,12 +26,20 @@ const { values } = parseArgs({
     l2: { type: 'string' },
     epochs: { type: 'string' },
     dropout: { type: 'string' },
+    hidden: { type: 'string' },
   },
 });
 
 const dataset = values.dataset as DatasetName;
 if (!DATASETS.includes(dataset)) {
   console.error(`Unknown --dataset "${values.dataset}": use one of ${DATASETS.join(', ')}.`);
+  process.exit(2);
+}
+
+if (values.hidden !== undefined && !/^\d+$/.test(values.hidden)) {
+  console.error(
+    `--hidden takes a whole number of hidden units (0 for a linear model), not "${values.hidden}".`,
+  );
   process.exit(2);
 }
 
@@ -42,6 +51,7 @@ model.train(data.train, {
   ...(values.l2 ? { l2: Number(values.l2) } : {}),
   ...(values.epochs ? { epochs: Number(values.epochs) } : {}),
   ...(values.dropout ? { dropout: Number(values.dropout) } : {}),
+  ...(values.hidden ? { hidden: Number(values.hidden) } : {}),
 });
 
 if (values.export) {

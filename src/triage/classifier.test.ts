@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../errors.ts';
+import { mulberry32 } from '../prng.ts';
 import { IntentClassifier, type LabelledText } from './classifier.ts';
 import { featurize, tokenize } from './features.ts';
 import { exportModel, importModel, toTags, triageJsonSchema, triageOutputSchema } from './schema.ts';
@@ -108,6 +109,51 @@ describe('IntentClassifier', () => {
     expect(weird.top.every((t) => t.label !== 'oos')).toBe(true);
   });
 
+  it('learns word combinations a linear model cannot (the hidden layer)', () => {
+    // "red … cat" and "blue … dog" are one label, "red … dog" and "blue … cat" the other: every word on
+    // its own is as common in both labels (XOR), and filler words keep the pair out of bigrams
+    const random = mulberry32(3);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+    const fillers = 'the a my new old big small fast slow green left right up down this that'.split(' ');
+    const example = (): LabelledText => {
+      const colour = pick(['red', 'blue']);
+      const animal = pick(['cat', 'dog']);
+      const middle = [pick(fillers), pick(fillers), pick(fillers)].join(' ');
+      return {
+        text: `${colour} ${middle} ${animal}`,
+        label: (colour === 'red') === (animal === 'cat') ? 'same' : 'mixed',
+      };
+    };
+    const train = Array.from({ length: 240 }, example);
+    const test = Array.from({ length: 60 }, example);
+    const accuracy = (model: IntentClassifier): number =>
+      test.filter((e) => model.predict(e.text).label === e.label).length / test.length;
+    const linear = new IntentClassifier();
+    linear.train(train, { hidden: 0, features: { bits: 16 } });
+    const full = new IntentClassifier();
+    full.train(train, { features: { bits: 16 } });
+    expect(accuracy(linear)).toBeLessThan(0.75);
+    expect(accuracy(full)).toBeGreaterThan(0.9);
+  });
+
+  it('a cancelled training keeps a complete linear model', () => {
+    const model = new IntentClassifier();
+    const seen: number[] = [];
+    model.train(TRAIN, {
+      epochs: 4,
+      hiddenEpochs: 6,
+      features: { bits: 16 },
+      onEpoch: (epoch, epochs) => {
+        seen.push(epoch);
+        expect(epochs).toBe(10);
+        return epoch < 6;
+      },
+    });
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(model.toState().hidden).toBeNull();
+    expect(model.predict('where is my parcel').label).toBe('delivery');
+  });
+
   it('refuses to train on nothing or predict untrained, with InvalidInputError', () => {
     expect(() => new IntentClassifier().train([])).toThrow(InvalidInputError);
     expect(() => new IntentClassifier().predict('hi')).toThrow(InvalidInputError);
@@ -118,6 +164,7 @@ describe('model export/import', () => {
   it('round-trips exactly as f32 and closely as int8', () => {
     const model = trained();
     const json = JSON.parse(JSON.stringify(exportModel(model)));
+    expect(json.hidden.size).toBe(128);
     const back = importModel(json);
     expect(back.labels).toEqual(model.labels);
     for (const t of ['where is my parcel', 'refund', 'password']) {
@@ -137,6 +184,26 @@ describe('model export/import', () => {
     const json = exportModel(trained());
     expect(() => importModel({ ...json, weights: json.weights.slice(0, 12) })).toThrow(InvalidInputError);
     expect(() => importModel({ ...json, buckets: '!!!!' })).toThrow(InvalidInputError);
+    const hidden = json.hidden!;
+    expect(() => importModel({ ...json, hidden: { ...hidden, out: hidden.out.slice(0, 12) } })).toThrow(
+      InvalidInputError,
+    );
+    expect(() => importModel({ ...json, hidden: { ...hidden, size: 64 } })).toThrow(InvalidInputError);
+  });
+
+  it('loads linear-only files (no hidden layer) and prunes both layers together', () => {
+    const linear = new IntentClassifier();
+    linear.train(TRAIN, { epochs: 20, hidden: 0, features: { bits: 16 } });
+    const json = exportModel(linear);
+    expect(json.hidden).toBeUndefined();
+    expect(importModel(json).predict('reset my password').label).toBe('login');
+
+    const model = trained();
+    model.prune(Math.floor(model.rows / 2));
+    const pruned = importModel(JSON.parse(JSON.stringify(exportModel(model, 'i8'))));
+    expect(pruned.rows).toBe(model.rows);
+    expect(pruned.predict('where is my parcel').label).toBe('delivery');
+    expect(pruned.predict('please refund my payment').label).toBe('refund');
   });
 });
 

@@ -95,7 +95,6 @@ function addBlock(
   for (const [bucket, c] of counts) target.set(bucket, (target.get(bucket) ?? 0) + (1 + Math.log(c)) * scale);
 }
 
-/** Turn text into a sparse hashed vector (sublinear tf, each block L2-normalised and weighted). */
 /** Light English suffix stripping (so "refunds", "refunded", "refunding" share a feature). */
 export function stem(word: string): string {
   if (word.length <= 4) return word;
@@ -105,6 +104,7 @@ export function stem(word: string): string {
   return word;
 }
 
+/** Turn text into a sparse hashed vector (sublinear tf, each block L2-normalised and weighted). */
 export function featurize(text: string, options: FeatureOptions = DEFAULT_FEATURES): SparseVector {
   const raw = tokenize(text);
   const words = options.stem ? raw.map(stem) : raw;

@@ -4,7 +4,12 @@
  */
 import { z } from 'zod';
 import { InvalidInputError } from '../errors.ts';
-import { IntentClassifier, MODEL_FORMAT_VERSION, type ClassifierState } from './classifier.ts';
+import {
+  IntentClassifier,
+  MODEL_FORMAT_VERSION,
+  type ClassifierState,
+  type HiddenPart,
+} from './classifier.ts';
 
 // ---- base64 of typed arrays (no Buffer/btoa: works the same in Node, workers and pages) ----------
 
@@ -56,6 +61,22 @@ export const FeatureOptionsSchema = z.object({
   stem: z.boolean().optional(),
 });
 
+const Numbers = z.array(z.number());
+
+/** The hidden layer of a model (absent in linear-only models and in files from before it existed). */
+export const HiddenJsonSchema = z.object({
+  size: z.number().int().min(1).max(4096),
+  weight: z.number().min(0).max(1),
+  linearScale: z.number().positive(),
+  /** rows×size embeddings, in the model's `encoding` (`i8`: with one scale per row in `embedScales`). */
+  embed: z.string(),
+  embedScales: z.string().optional(),
+  hiddenBias: Numbers,
+  /** size×labels, base64 float32. */
+  out: z.string(),
+  outBias: Numbers,
+});
+
 export const ModelJsonSchema = z.object({
   format: z.literal('tier-triage-model'),
   version: z.literal(MODEL_FORMAT_VERSION),
@@ -72,7 +93,8 @@ export const ModelJsonSchema = z.object({
   encoding: z.enum(['f32', 'i8']),
   weights: z.string(),
   scales: z.string().optional(),
-  bias: z.array(z.number()),
+  bias: Numbers,
+  hidden: HiddenJsonSchema.optional(),
 });
 export type ModelJson = z.infer<typeof ModelJsonSchema>;
 
@@ -104,6 +126,62 @@ function decodeF32(text: string): Float32Array {
   return Float32Array.from({ length: bytes.length >> 2 }, (_, i) => view.getFloat32(i * 4, true));
 }
 
+/** int8 with one float scale per row of `width` values. */
+function quantizeRows(values: Float32Array, width: number): { q: string; scales: string } {
+  const rows = values.length / width;
+  const q = new Uint8Array(values.length);
+  const scales = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let max = 0;
+    for (let c = 0; c < width; c++) max = Math.max(max, Math.abs(values[r * width + c]!));
+    const scale = max / 127 || 1;
+    scales[r] = scale;
+    for (let c = 0; c < width; c++) q[r * width + c] = Math.round(values[r * width + c]! / scale) & 255;
+  }
+  return { q: bytesToBase64(q), scales: encodeF32(scales) };
+}
+
+function dequantizeRows(q64: string, scales64: string | undefined, width: number): Float32Array {
+  const q = base64ToBytes(q64);
+  const scales = decodeF32(scales64 ?? '');
+  if (scales.length * width !== q.length)
+    throw new InvalidInputError('The model file is damaged (row scales missing): export it again.');
+  const out = new Float32Array(q.length);
+  for (let i = 0; i < q.length; i++) out[i] = ((q[i]! << 24) >> 24) * scales[Math.floor(i / width)]!;
+  return out;
+}
+
+const round6 = (values: Float32Array): number[] => Array.from(values, (v) => Math.round(v * 1e6) / 1e6);
+
+function exportHidden(hidden: HiddenPart, encoding: 'f32' | 'i8'): z.infer<typeof HiddenJsonSchema> {
+  const embed =
+    encoding === 'f32'
+      ? { embed: encodeF32(hidden.embed) }
+      : (({ q, scales }) => ({ embed: q, embedScales: scales }))(quantizeRows(hidden.embed, hidden.size));
+  return {
+    size: hidden.size,
+    weight: hidden.weight,
+    linearScale: hidden.linearScale,
+    ...embed,
+    hiddenBias: round6(hidden.hiddenBias),
+    out: encodeF32(hidden.out),
+    outBias: round6(hidden.outBias),
+  };
+}
+
+function importHidden(json: z.infer<typeof HiddenJsonSchema>, encoding: 'f32' | 'i8'): HiddenPart {
+  return {
+    size: json.size,
+    weight: json.weight,
+    linearScale: json.linearScale,
+    embed:
+      encoding === 'f32' ? decodeF32(json.embed) : dequantizeRows(json.embed, json.embedScales, json.size),
+    hiddenBias: Float32Array.from(json.hiddenBias),
+    out: decodeF32(json.out),
+    outBias: Float32Array.from(json.outBias),
+  };
+}
+
 /** Serialise a classifier; `i8` quantises each weight row to int8 (4× smaller, for shipped models). */
 export function exportModel(model: IntentClassifier, encoding: 'f32' | 'i8' = 'f32'): ModelJson {
   const state = model.toState();
@@ -118,21 +196,12 @@ export function exportModel(model: IntentClassifier, encoding: 'f32' | 'i8' = 'f
     trainedExamples: state.trainedExamples,
     updatedAt: state.updatedAt,
     buckets: encodeU32(state.buckets),
-    bias: Array.from(state.bias, (b) => Math.round(b * 1e6) / 1e6),
+    bias: round6(state.bias),
+    ...(state.hidden ? { hidden: exportHidden(state.hidden, encoding) } : {}),
   };
   if (encoding === 'f32') return { ...base, encoding, weights: encodeF32(state.weights) };
-  const C = state.labels.length;
-  const rows = state.buckets.length;
-  const q = new Uint8Array(rows * C);
-  const scales = new Float32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    let max = 0;
-    for (let c = 0; c < C; c++) max = Math.max(max, Math.abs(state.weights[r * C + c]!));
-    const scale = max / 127 || 1;
-    scales[r] = scale;
-    for (let c = 0; c < C; c++) q[r * C + c] = Math.round(state.weights[r * C + c]! / scale) & 255;
-  }
-  return { ...base, encoding, weights: bytesToBase64(q), scales: encodeF32(scales) };
+  const { q, scales } = quantizeRows(state.weights, state.labels.length);
+  return { ...base, encoding, weights: q, scales };
 }
 
 /** Parse and load a model JSON (from a file, IndexedDB or a colleague); throws InvalidInputError if bad. */
@@ -148,16 +217,8 @@ export function importModel(json: unknown): IntentClassifier {
   const data = result.data;
   const buckets = decodeU32(data.buckets);
   const C = data.labels.length;
-  let weights: Float32Array;
-  if (data.encoding === 'f32') weights = decodeF32(data.weights);
-  else {
-    const q = base64ToBytes(data.weights);
-    const scales = decodeF32(data.scales ?? '');
-    if (scales.length !== buckets.length)
-      throw new InvalidInputError('The model file is damaged (row scales missing): export it again.');
-    weights = new Float32Array(q.length);
-    for (let i = 0; i < q.length; i++) weights[i] = ((q[i]! << 24) >> 24) * scales[Math.floor(i / C)]!;
-  }
+  const weights =
+    data.encoding === 'f32' ? decodeF32(data.weights) : dequantizeRows(data.weights, data.scales, C);
   const state: ClassifierState = {
     version: data.version,
     labels: data.labels,
@@ -170,6 +231,7 @@ export function importModel(json: unknown): IntentClassifier {
     outOfScopeLabel: data.outOfScopeLabel,
     trainedExamples: data.trainedExamples,
     updatedAt: data.updatedAt,
+    hidden: data.hidden ? importHidden(data.hidden, data.encoding) : null,
   };
   return IntentClassifier.fromState(state);
 }
