@@ -78,8 +78,28 @@ describe('<tier-triage>', () => {
   it('trains in a worker, predicts, and a keyboard correction changes the next prediction (kept across reload)', async () => {
     const store = `triage-correct-${Date.now()}`;
     const el = await mount(store, { 'retrain-every': '0' });
+    // training reports its epochs (linear model, then hidden layer) and shows a progress bar meanwhile
+    const epochs: string[] = [];
+    const bars: (string | null)[] = [];
+    const onProgress = (e: CustomEvent<{ done: number; total: number; phase: string }>): void => {
+      epochs.push(`${e.detail.phase} ${e.detail.done}/${e.detail.total}`);
+      void el.updateComplete.then(() =>
+        bars.push(
+          el.shadowRoot!.querySelector('progress[aria-label="Training progress"]')?.getAttribute('value') ??
+            null,
+        ),
+      );
+    };
+    el.addEventListener('tier-triage-progress', onProgress);
     const trained = await el.trainFrom(TEAM);
+    el.removeEventListener('tier-triage-progress', onProgress);
     expect(trained.labels).toEqual(['billing', 'bug', 'feature_request']);
+    expect(epochs).toHaveLength(23);
+    expect(epochs[0]).toBe('training 1/23');
+    expect(epochs.at(-1)).toBe('training 23/23');
+    expect(bars.slice(0, 3)).toEqual(['1', '2', '3']);
+    await el.updateComplete;
+    expect(el.shadowRoot!.querySelector('progress')).toBeNull();
     const ticket = 'the export button crashes the app';
     expect((await el.triage('I was billed twice, please refund')).fields.category?.value).toBe('billing');
     const before = await el.triage(ticket);

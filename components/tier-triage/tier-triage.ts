@@ -37,6 +37,8 @@ export interface TriageRecord {
 export interface TriageProgressDetail {
   done: number;
   total: number;
+  /** `queue`: tickets of a batch; `training`: epochs of a `trainFrom()` run in the worker. */
+  phase: 'queue' | 'training';
 }
 export interface TriageCorrectDetail {
   record: TriageRecord;
@@ -241,7 +243,7 @@ export class TierTriage extends LitElement {
     const done: TriageRecord[] = [];
     const problems: string[] = [];
     this.busy = true;
-    this.progress = { done: 0, total: texts.length };
+    this.progress = { done: 0, total: texts.length, phase: 'queue' };
     try {
       for (const [i, raw] of texts.entries()) {
         if (batch.signal.aborted) break;
@@ -257,7 +259,7 @@ export class TierTriage extends LitElement {
           problems.push(texts.length > 1 ? `Ticket ${i + 1}: ${err.message}` : err.message);
           this.#emit('tier-triage-error', { error: err });
         }
-        this.progress = { done: i + 1, total: texts.length };
+        this.progress = { done: i + 1, total: texts.length, phase: 'queue' };
         this.#emit('tier-triage-progress', this.progress);
         // let the page paint and a cancel click land between tickets
         await new Promise((resolve) => setTimeout(resolve, 0));
@@ -345,8 +347,12 @@ export class TierTriage extends LitElement {
   ): Promise<{ labels: string[]; seconds: number }> {
     await this.ready;
     this.busy = true;
+    this.#setMessage(`Training on ${examples.length} examples…`);
     try {
-      const result = await this.#worker!.request('train', { examples });
+      const result = await this.#worker!.request('train', { examples }, undefined, ({ done, total }) => {
+        this.progress = { done, total, phase: 'training' };
+        this.#emit('tier-triage-progress', this.progress);
+      });
       this.labels = result.labels;
       await this.#saveModel();
       this.#setMessage(
@@ -355,6 +361,7 @@ export class TierTriage extends LitElement {
       return result;
     } finally {
       this.busy = false;
+      this.progress = undefined;
     }
   }
 
@@ -582,14 +589,22 @@ export class TierTriage extends LitElement {
         </button>
         ${
           this.busy && this.progress && this.progress.total > 1
-            ? html`<progress
-                  part="progress"
-                  aria-label="Queue progress"
-                  max=${this.progress.total}
-                  value=${this.progress.done}
-                ></progress>
-                <span>${this.progress.done} / ${this.progress.total}</span>
-                <button @click=${() => this.cancel()}>Cancel</button>`
+            ? this.progress.phase === 'queue'
+              ? html`<progress
+                    part="progress"
+                    aria-label="Queue progress"
+                    max=${this.progress.total}
+                    value=${this.progress.done}
+                  ></progress>
+                  <span>${this.progress.done} / ${this.progress.total}</span>
+                  <button @click=${() => this.cancel()}>Cancel</button>`
+              : html`<progress
+                    part="progress"
+                    aria-label="Training progress"
+                    max=${this.progress.total}
+                    value=${this.progress.done}
+                  ></progress>
+                  <span>epoch ${this.progress.done} / ${this.progress.total}</span>`
             : nothing
         }
         <button

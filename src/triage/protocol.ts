@@ -42,6 +42,13 @@ export type TriageRequestName = keyof typeof TriageRequests;
 export type TriagePayload<N extends TriageRequestName> = z.infer<(typeof TriageRequests)[N]['payload']>;
 export type TriageResult<N extends TriageRequestName> = z.infer<(typeof TriageRequests)[N]['result']>;
 
+/** Sent by the worker while a long request runs (training: one per epoch), before its response. */
+export const ProgressEnvelope = z.object({
+  id: z.number().int(),
+  progress: z.object({ done: z.number().int().min(0), total: z.number().int().min(1) }),
+});
+export type WorkerProgress = z.infer<typeof ProgressEnvelope>['progress'];
+
 export const RequestEnvelope = z.object({ id: z.number().int(), name: z.string(), payload: z.unknown() });
 export const ResponseEnvelope = z.union([
   z.object({ id: z.number().int(), ok: z.literal(true), result: z.unknown() }),

@@ -1,11 +1,13 @@
 /** Page side of the triage worker: typed requests (protocol.ts) that resolve with parsed results. */
 import { AbortError, deserializeError, InvalidOutputError } from '../errors.ts';
 import {
+  ProgressEnvelope,
   ResponseEnvelope,
   TriageRequests,
   type TriagePayload,
   type TriageRequestName,
   type TriageResult,
+  type WorkerProgress,
 } from './protocol.ts';
 
 export class TriageWorkerClient {
@@ -13,13 +15,23 @@ export class TriageWorkerClient {
   #next = 1;
   #pending = new Map<
     number,
-    { resolve: (v: unknown) => void; reject: (e: unknown) => void; name: TriageRequestName }
+    {
+      resolve: (v: unknown) => void;
+      reject: (e: unknown) => void;
+      name: TriageRequestName;
+      onProgress?: ((progress: WorkerProgress) => void) | undefined;
+    }
   >();
 
   constructor(worker?: Worker) {
     this.#worker =
       worker ?? new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'tier-triage' });
     this.#worker.addEventListener('message', (event: MessageEvent<unknown>) => {
+      const progress = ProgressEnvelope.safeParse(event.data);
+      if (progress.success) {
+        this.#pending.get(progress.data.id)?.onProgress?.(progress.data.progress);
+        return;
+      }
       const parsed = ResponseEnvelope.safeParse(event.data);
       if (!parsed.success) return;
       const pending = this.#pending.get(parsed.data.id);
@@ -43,15 +55,17 @@ export class TriageWorkerClient {
     });
   }
 
+  /** Send a request; `onProgress` hears the worker's progress on long requests (training). */
   request<N extends TriageRequestName>(
     name: N,
     payload: TriagePayload<N>,
     signal?: AbortSignal,
+    onProgress?: (progress: WorkerProgress) => void,
   ): Promise<TriageResult<N>> {
     if (signal?.aborted) return Promise.reject(new AbortError());
     const id = this.#next++;
     return new Promise<TriageResult<N>>((resolve, reject) => {
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject, name });
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject, name, onProgress });
       signal?.addEventListener('abort', () => {
         if (this.#pending.delete(id)) reject(new AbortError());
       });

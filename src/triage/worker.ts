@@ -10,6 +10,7 @@ import {
   type TriagePayload,
   type TriageRequestName,
   type TriageResult,
+  type WorkerProgress,
 } from './protocol.ts';
 import { exportModel, importModel } from './schema.ts';
 
@@ -21,15 +22,27 @@ function current(): IntentClassifier {
   return model;
 }
 
-const handlers: { [N in TriageRequestName]: (payload: TriagePayload<N>) => TriageResult<N> } = {
+type Progress = (progress: WorkerProgress) => void;
+
+const handlers: {
+  [N in TriageRequestName]: (payload: TriagePayload<N>, progress: Progress) => TriageResult<N>;
+} = {
   load: ({ model: json }) => {
     model = importModel(json);
     return { labels: model.labels };
   },
-  train: ({ examples, validation, epochs }) => {
+  train: ({ examples, validation, epochs }, progress) => {
     const t0 = performance.now();
     const next = new IntentClassifier();
-    next.train(examples, { validation, epochs, features: { bits: 20 } });
+    next.train(examples, {
+      validation,
+      epochs,
+      features: { bits: 20 },
+      onEpoch: (done, total) => {
+        progress({ done, total });
+        return undefined;
+      },
+    });
     model = next;
     return { labels: next.labels, seconds: (performance.now() - t0) / 1000 };
   },
@@ -43,13 +56,13 @@ const handlers: { [N in TriageRequestName]: (payload: TriagePayload<N>) => Triag
   export: ({ encoding }) => ({ model: exportModel(current(), encoding ?? 'f32') }),
 };
 
-function handle(name: string, payload: unknown): unknown {
+function handle(name: string, payload: unknown, progress: Progress): unknown {
   if (!(name in TriageRequests)) throw new InvalidInputError(`Unknown triage worker request "${name}".`);
   const key = name as TriageRequestName;
   const parsed = TriageRequests[key].payload.safeParse(payload);
   if (!parsed.success)
     throw new InvalidInputError(`Bad "${name}" request: ${parsed.error.issues[0]?.message ?? 'invalid'}.`);
-  return (handlers[key] as (p: unknown) => unknown)(parsed.data);
+  return (handlers[key] as (p: unknown, progress: Progress) => unknown)(parsed.data, progress);
 }
 
 self.addEventListener('message', (event: MessageEvent<unknown>) => {
@@ -57,7 +70,8 @@ self.addEventListener('message', (event: MessageEvent<unknown>) => {
   if (!envelope.success) return;
   const { id, name, payload } = envelope.data;
   try {
-    self.postMessage({ id, ok: true, result: handle(name, payload) });
+    const progress: Progress = (p) => self.postMessage({ id, progress: p });
+    self.postMessage({ id, ok: true, result: handle(name, payload, progress) });
   } catch (error) {
     self.postMessage({ id, ok: false, error: serializeError(error) });
   }
