@@ -1,14 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '..');
 
+const dir = mkdtempSync(join(tmpdir(), 'route-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
 describe('npm run route', () => {
   it('prints one decision per line in order and reports bad lines by number without stopping', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'route-cli-'));
     const file = join(dir, 'in.jsonl');
     writeFileSync(
       file,

@@ -1,7 +1,7 @@
-import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createFileUsageLog } from './usage-file.ts';
 import { createQueuedWriter, summarize, type UsageRecord } from './usage.ts';
 
@@ -26,9 +26,17 @@ function record(i: number, extra: Partial<UsageRecord> = {}): UsageRecord {
   };
 }
 
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ta-usage-'));
+  dirs.push(dir);
+  return dir;
+}
+afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
 describe('usage log', () => {
   it('the JSONL file keeps every record of a burst, in order', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'ta-usage-')), 'deep', 'usage.jsonl');
+    const path = join(tempDir(), 'deep', 'usage.jsonl');
     const log = createFileUsageLog(path);
     await Promise.all(Array.from({ length: 500 }, (_, i) => log.append(record(i))));
     await log.close();
@@ -56,7 +64,7 @@ describe('usage log', () => {
   });
 
   it('query filters by site and day and skips a torn last line', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'ta-usage-')), 'usage.jsonl');
+    const path = join(tempDir(), 'usage.jsonl');
     const log = createFileUsageLog(path);
     await log.append(record(1));
     await log.append(record(2, { site: 'other' }));

@@ -27,7 +27,7 @@
  * The usage log is a JSONL file in a fresh temp dir (usageLogPath) unless config.usageLog says otherwise.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -112,6 +112,15 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   let child: ChildProcess | undefined;
   let port: number;
   let stopInProcess: (() => Promise<void>) | undefined;
+  let finalUsage: UsageRecord[] | undefined;
+  const readUsage = (): UsageRecord[] => {
+    if (finalUsage) return finalUsage;
+    if (!existsSync(usageLogPath)) return [];
+    return readFileSync(usageLogPath, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as UsageRecord);
+  };
 
   if (options.mode === 'in-process') {
     const { startServer } = await import('../../src/server/cli.ts');
@@ -173,22 +182,20 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
       if (!res.ok) throw new Error(`minting for ${site} failed: HTTP ${res.status} ${await res.text()}`);
       return ((await res.json()) as { token: string }).token;
     },
-    readUsage() {
-      if (!existsSync(usageLogPath)) return [];
-      return readFileSync(usageLogPath, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as UsageRecord);
-    },
+    readUsage,
     async stop() {
-      if (stopInProcess) return stopInProcess();
-      const proc = child!;
-      if (proc.exitCode !== null) return;
-      await new Promise<void>((r) => {
-        proc.once('exit', () => r());
-        proc.kill('SIGTERM');
-        setTimeout(() => proc.kill('SIGKILL'), 5000).unref();
-      });
+      if (stopInProcess) await stopInProcess();
+      else if (child!.exitCode === null) {
+        const proc = child!;
+        await new Promise<void>((r) => {
+          proc.once('exit', () => r());
+          proc.kill('SIGTERM');
+          setTimeout(() => proc.kill('SIGKILL'), 5000).unref();
+        });
+      }
+      // the usage log stays readable (readUsage) after the temporary directory is gone
+      finalUsage ??= readUsage();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
