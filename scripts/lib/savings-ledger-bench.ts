@@ -8,8 +8,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, chromiumPath } from '../../test/support/chromium.ts';
+import { launchChromium } from '../../test/support/chromium.ts';
 import { startStaticServer } from '../../test/support/static-server.ts';
 import type * as TierSavingsBundle from '../../components/tier-savings/tier-savings.ts';
 
@@ -30,7 +29,7 @@ const add = (dir: string, prefix: string) => {
 };
 add(dist, '/components/');
 server.set('/', '<!doctype html><title>ledger bench</title>');
-const browser = await chromium.launch({ executablePath: chromiumPath(), args: [...CHROMIUM_ARGS] });
+const browser = await launchChromium();
 try {
   const page = await browser.newPage();
   await page.goto(server.url);

@@ -7,10 +7,10 @@
  */
 import { createServer, type AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { measureTierAssist } from '../../scripts/size.ts';
-import { CHROMIUM_ARGS, chromiumPath } from '../support/chromium.ts';
+import { launchChromium } from '../support/chromium.ts';
 import { startGateway, type RunningGateway } from '../support/gateway.ts';
 import { TINY_REPLY, makeTinyLlamaGguf } from '../support/gguf.ts';
 import { startUpstream, type Upstream } from '../support/upstream.ts';
@@ -44,11 +44,7 @@ beforeAll(async () => {
     startGateway({ upstream }),
     startGateway({ env: { ANTHROPIC_API_KEY: '', OPENAI_API_KEY: '', OPENAI_BASE_URL: '' } }),
   ]);
-  browser = await chromium.launch({
-    executablePath: chromiumPath(),
-    args: [...CHROMIUM_ARGS],
-    headless: true,
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

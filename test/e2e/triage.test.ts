@@ -5,9 +5,9 @@
  * The tiny model cannot write triage JSON, so every on-device answer is invalid: it must be retried,
  * then escalated to the mid tier, and never shown as a result.
  */
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_ARGS, chromiumPath } from '../support/chromium.ts';
+import { launchChromium } from '../support/chromium.ts';
 import { startGateway, type RunningGateway } from '../support/gateway.ts';
 import { TINY_REPLY, makeTinyLlamaGguf } from '../support/gguf.ts';
 import { startUpstream, type Upstream } from '../support/upstream.ts';
@@ -37,11 +37,7 @@ beforeAll(async () => {
     startGateway({ upstream, mode: 'in-process' }),
     startGateway({ upstream: broken, mode: 'in-process' }),
   ]);
-  browser = await chromium.launch({
-    executablePath: chromiumPath(),
-    args: [...CHROMIUM_ARGS],
-    headless: true,
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
 
 /** Flags every test launch uses (see DESIGN.md, field guide). */
 export const CHROMIUM_ARGS = [
@@ -25,4 +26,13 @@ export function chromiumPath(): string {
     throw new Error(`No Chromium found at ${path}. ${CHROMIUM_INSTALL_HINT}`);
   }
   return path;
+}
+
+/** A headless Chromium with the test flags (plus `extraArgs`), for suites and benches that drive pages. */
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath(),
+    args: [...CHROMIUM_ARGS, ...extraArgs],
+    headless: true,
+  });
 }
