@@ -4,7 +4,15 @@ import { InvalidInputError } from '../errors.ts';
 import { mulberry32 } from '../prng.ts';
 import { IntentClassifier, type LabelledText } from './classifier.ts';
 import { featurize, tokenize } from './features.ts';
-import { exportModel, importModel, toTags, triageJsonSchema, triageOutputSchema } from './schema.ts';
+import {
+  base64ToBytes,
+  bytesToBase64,
+  exportModel,
+  importModel,
+  toTags,
+  triageJsonSchema,
+  triageOutputSchema,
+} from './schema.ts';
 
 const TRAIN: LabelledText[] = [
   ...[
@@ -177,6 +185,15 @@ describe('model export/import', () => {
     expect(Math.abs(small.predict('refund').confidence - model.predict('refund').confidence)).toBeLessThan(
       0.05,
     );
+  });
+
+  it('encodes base64 like the platform, in chunks, and refuses damaged text', () => {
+    const bytes = Uint8Array.from({ length: 70_001 }, (_, i) => (i * 151) & 255);
+    const text = bytesToBase64(bytes);
+    expect(text).toBe(Buffer.from(bytes).toString('base64'));
+    expect(base64ToBytes(text)).toEqual(bytes);
+    expect(bytesToBase64(new Uint8Array([255]))).toBe('/w==');
+    expect(() => base64ToBytes('ab$d')).toThrow(InvalidInputError);
   });
 
   it('rejects files that are not models with InvalidInputError', () => {

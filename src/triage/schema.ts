@@ -11,39 +11,29 @@ import {
   type HiddenPart,
 } from './classifier.ts';
 
-// ---- base64 of typed arrays (no Buffer/btoa: works the same in Node, workers and pages) ----------
+// ---- base64 of typed arrays (btoa/atob: in Node 16+, workers and pages alike) --------------------
 
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-const LOOKUP = new Int16Array(128).fill(-1);
-for (let i = 0; i < ALPHABET.length; i++) LOOKUP[ALPHABET.charCodeAt(i)] = i;
+/** Bytes per String.fromCharCode call: well under every engine's argument limit. */
+const CHUNK = 0x8000;
 
 export function bytesToBase64(bytes: Uint8Array): string {
-  let out = '';
-  for (let i = 0; i < bytes.length; i += 3) {
-    const a = bytes[i]!;
-    const b = bytes[i + 1];
-    const c = bytes[i + 2];
-    const n = (a << 16) | ((b ?? 0) << 8) | (c ?? 0);
-    out += ALPHABET[(n >> 18) & 63]! + ALPHABET[(n >> 12) & 63]!;
-    out += b === undefined ? '=' : ALPHABET[(n >> 6) & 63]!;
-    out += c === undefined ? '=' : ALPHABET[n & 63]!;
+  const parts: string[] = [];
+  for (let i = 0; i < bytes.length; i += CHUNK) {
+    // apply takes the typed array as it is: 4x faster than spreading it into an argument list
+    parts.push(String.fromCharCode.apply(null, bytes.subarray(i, i + CHUNK) as unknown as number[]));
   }
-  return out;
+  return btoa(parts.join(''));
 }
 
 export function base64ToBytes(text: string): Uint8Array {
-  const clean = text.replace(/=+$/, '');
-  const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
-  let o = 0;
-  for (let i = 0; i < clean.length; i += 4) {
-    const v = [0, 1, 2, 3].map((k) => (i + k < clean.length ? LOOKUP[clean.charCodeAt(i + k) & 127]! : 0));
-    if (v.some((x) => x < 0))
-      throw new InvalidInputError('The model file is damaged (bad base64): export it again.');
-    const n = (v[0]! << 18) | (v[1]! << 12) | (v[2]! << 6) | v[3]!;
-    if (o < out.length) out[o++] = (n >> 16) & 255;
-    if (o < out.length) out[o++] = (n >> 8) & 255;
-    if (o < out.length) out[o++] = n & 255;
+  let binary: string;
+  try {
+    binary = atob(text);
+  } catch (cause) {
+    throw new InvalidInputError('The model file is damaged (bad base64): export it again.', { cause });
   }
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
   return out;
 }
 
@@ -98,32 +88,40 @@ export const ModelJsonSchema = z.object({
 });
 export type ModelJson = z.infer<typeof ModelJsonSchema>;
 
-const le = (bytes: Uint8Array): DataView => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/** The file format is little-endian; so is every machine this runs on, but check rather than assume. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-function encodeU32(values: Uint32Array): string {
-  const bytes = new Uint8Array(values.length * 4);
-  const view = le(bytes);
-  values.forEach((v, i) => view.setUint32(i * 4, v, true));
-  return bytesToBase64(bytes);
+/** The little-endian bytes of 32-bit values. */
+function bytesOf(values: Uint32Array | Float32Array): Uint8Array {
+  if (LITTLE_ENDIAN) return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  const bytes = new Uint8Array(values.byteLength);
+  const view = new DataView(bytes.buffer);
+  if (values instanceof Float32Array) values.forEach((v, i) => view.setFloat32(i * 4, v, true));
+  else values.forEach((v, i) => view.setUint32(i * 4, v, true));
+  return bytes;
 }
 
-function encodeF32(values: Float32Array): string {
-  const bytes = new Uint8Array(values.length * 4);
-  const view = le(bytes);
-  values.forEach((v, i) => view.setFloat32(i * 4, v, true));
-  return bytesToBase64(bytes);
+/** 32-bit words from little-endian bytes (a trailing partial word is dropped), as a fresh aligned copy. */
+function wordsOf(bytes: Uint8Array): DataView {
+  const aligned = new Uint8Array(bytes.length & ~3);
+  aligned.set(bytes.subarray(0, aligned.length));
+  if (LITTLE_ENDIAN) return new DataView(aligned.buffer);
+  const view = new DataView(aligned.buffer);
+  for (let i = 0; i < aligned.length; i += 4) view.setUint32(i, view.getUint32(i, true));
+  return view;
 }
+
+const encodeU32 = (values: Uint32Array): string => bytesToBase64(bytesOf(values));
+const encodeF32 = (values: Float32Array): string => bytesToBase64(bytesOf(values));
 
 function decodeU32(text: string): Uint32Array {
-  const bytes = base64ToBytes(text);
-  const view = le(bytes);
-  return Uint32Array.from({ length: bytes.length >> 2 }, (_, i) => view.getUint32(i * 4, true));
+  const view = wordsOf(base64ToBytes(text));
+  return new Uint32Array(view.buffer);
 }
 
 function decodeF32(text: string): Float32Array {
-  const bytes = base64ToBytes(text);
-  const view = le(bytes);
-  return Float32Array.from({ length: bytes.length >> 2 }, (_, i) => view.getFloat32(i * 4, true));
+  const view = wordsOf(base64ToBytes(text));
+  return new Float32Array(view.buffer);
 }
 
 /** int8 with one float scale per row of `width` values. */
