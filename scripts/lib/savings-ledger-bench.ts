@@ -5,8 +5,7 @@
  * (dist/components/tier-savings.js): record() one by one, summary('30d') over a full ledger, a roll-up of
  * 20% of it, and export('csv'). Prints a table; with --json one JSON line last.
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { launchChromium } from '../../test/support/chromium.ts';
 import { startStaticServer } from '../../test/support/static-server.ts';
@@ -20,14 +19,7 @@ const { values } = parseArgs({
 const n = Number(values.records);
 const dist = resolve(import.meta.dirname, '../../dist/components');
 const server = await startStaticServer();
-const add = (dir: string, prefix: string) => {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.isDirectory()) add(join(dir, entry.name), `${prefix}${entry.name}/`);
-    else if (entry.name.endsWith('.js'))
-      server.set(`${prefix}${entry.name}`, readFileSync(join(dir, entry.name)), 'text/javascript');
-  }
-};
-add(dist, '/components/');
+server.serveScripts(dist, '/components/');
 server.set('/', '<!doctype html><title>ledger bench</title>');
 const browser = await launchChromium();
 try {

@@ -1,6 +1,8 @@
 /** A tiny HTTP server on 127.0.0.1 for test pages and fixtures (random free port). */
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join, relative, sep } from 'node:path';
 
 /** Return true when the route answered the request. */
 export type Route = (req: IncomingMessage, res: ServerResponse) => boolean;
@@ -10,6 +12,8 @@ export interface StaticServer {
   server: Server;
   /** Serve `body` at `path` (exact match). */
   set(path: string, body: string | Uint8Array, contentType?: string): void;
+  /** Serve every `.js` file under `dir` (recursively) at `prefix` + its relative path. */
+  serveScripts(dir: string, prefix: string): void;
   /** Requests seen, by path. */
   hits: Map<string, number>;
   close(): Promise<void>;
@@ -41,6 +45,14 @@ export async function startStaticServer(routes: Route[] = []): Promise<StaticSer
     hits,
     set(path, body, contentType = 'text/html; charset=utf-8') {
       files.set(path, { body, type: contentType });
+    },
+    serveScripts(dir, prefix) {
+      for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+        if (!entry.isFile() || !entry.name.endsWith('.js')) continue;
+        const path = join(entry.parentPath, entry.name);
+        const url = prefix + relative(dir, path).split(sep).join('/');
+        files.set(url, { body: readFileSync(path), type: 'text/javascript' });
+      }
     },
     close: () =>
       new Promise<void>((resolve) => {
