@@ -27,6 +27,7 @@ export const ERROR_CODES = [
   'budget_exceeded',
   'payload_too_large',
   'not_found',
+  'store_unavailable',
   'internal',
 ] as const;
 
@@ -222,6 +223,17 @@ export class NotFoundError extends TierError {
   }
 }
 
+/**
+ * A shared store the server needs (e.g. the gateway's Redis) is unreachable or too slow. Temporary:
+ * `data.retryAfterSeconds` says when to try again.
+ */
+export class StoreUnavailableError extends TierError {
+  constructor(message: string, options?: { cause?: unknown; data?: Record<string, unknown> }) {
+    super('store_unavailable', message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
 type ErrorClass = new (
   message: string,
   options?: { cause?: unknown; data?: Record<string, unknown> },
@@ -248,6 +260,7 @@ const CLASSES: Record<ErrorCode, ErrorClass | undefined> = {
   budget_exceeded: BudgetExceededError,
   payload_too_large: PayloadTooLargeError,
   not_found: NotFoundError,
+  store_unavailable: StoreUnavailableError,
   internal: undefined,
 };
 

@@ -1,7 +1,7 @@
 /**
  * The gateway as a runtime-neutral Hono app: Node serves it in cli.ts (which also wires the Node-only
  * stores and usage log); tests call `app.request()`. Routes:
- *   GET  /healthz              liveness JSON
+ *   GET  /healthz              liveness JSON (503 while the shared store is unreachable)
  *   GET  /metrics              Prometheus text (tier_assist_*)
  *   GET  /v1/tiers             which tiers are configured (no keys, no URLs)
  *   POST /v1/tokens            site backend mints a browser token (site secret as bearer)
@@ -21,7 +21,7 @@ import { errorHandler } from './middleware/errors.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
 import { fetchTransport, type Transport } from './providers/index.ts';
 import { createMemoryStore } from './stores/memory.ts';
-import type { GatewayStore } from './stores/types.ts';
+import { STORE_RETRY_AFTER_SECONDS, type GatewayStore } from './stores/types.ts';
 import { signToken } from './tokens.ts';
 import { createMemoryUsageLog, summarize, type UsageLog } from './usage.ts';
 
@@ -81,18 +81,34 @@ export function createApp(options: AppOptions = {}): Hono<GatewayEnv> {
     );
   });
 
-  app.get('/healthz', (c) =>
-    c.json({
-      status: 'ok',
-      version: options.version ?? '0.0.0',
-      uptimeSeconds: Math.round((now() - startedAt) / 1000),
-      tiers: { mid: isResolved(tiers.mid), frontier: isResolved(tiers.frontier) },
-    }),
-  );
+  app.get('/healthz', async (c) => {
+    const storeHealth = await store.health();
+    return c.json(
+      {
+        status: storeHealth.ok ? 'ok' : 'store_unavailable',
+        version: options.version ?? '0.0.0',
+        uptimeSeconds: Math.round((now() - startedAt) / 1000),
+        tiers: { mid: isResolved(tiers.mid), frontier: isResolved(tiers.frontier) },
+        store: storeHealth,
+      },
+      storeHealth.ok ? 200 : 503,
+      storeHealth.ok ? {} : { 'retry-after': String(STORE_RETRY_AFTER_SECONDS) },
+    );
+  });
 
   app.get('/metrics', (c) => {
     const s = usageLog.stats();
+    const st = store.stats();
     const extra = [
+      '# HELP tier_assist_store_up Whether the shared store (limits, budgets) was reachable at its last use.',
+      '# TYPE tier_assist_store_up gauge',
+      `tier_assist_store_up{store="${st.kind}"} ${st.ok ? 1 : 0}`,
+      '# HELP tier_assist_store_outages_total Times the shared store became unreachable.',
+      '# TYPE tier_assist_store_outages_total counter',
+      `tier_assist_store_outages_total{store="${st.kind}"} ${st.outages}`,
+      '# HELP tier_assist_store_failures_total Store operations that failed (store down or timed out).',
+      '# TYPE tier_assist_store_failures_total counter',
+      `tier_assist_store_failures_total{store="${st.kind}"} ${st.failures}`,
       '# HELP tier_assist_usage_log_pending Usage records waiting to be written.',
       '# TYPE tier_assist_usage_log_pending gauge',
       `tier_assist_usage_log_pending ${s.pending}`,

@@ -55,7 +55,13 @@ export function startServer(options: StartOptions) {
 
   const store: GatewayStore =
     config.store.kind === 'redis'
-      ? createRedisStore({ url: config.store.url, prefix: config.store.prefix })
+      ? createRedisStore({
+          url: config.store.url,
+          prefix: config.store.prefix,
+          onOutage: (error) =>
+            log(`Redis store unreachable (requests needing it get 503 until it is back): ${String(error)}`),
+          onRecover: () => log('Redis store reachable again'),
+        })
       : createMemoryStore();
   let usageLog: UsageLog;
   if (config.usageLog.kind === 'redis') {

@@ -101,15 +101,23 @@ const later: (fn: () => void) => void =
 
 export function createQueuedWriter(
   write: (batch: UsageRecord[]) => Promise<void>,
-  options: { maxBatch?: number; retryMs?: number; onError?: (error: unknown) => void } = {},
+  options: {
+    maxBatch?: number;
+    retryMs?: number;
+    maxRetryMs?: number;
+    onError?: (error: unknown) => void;
+  } = {},
 ) {
   const queue: { record: UsageRecord; done: () => void }[] = [];
   let running = false;
   let written = 0;
   let failures = 0;
+  let failing = false;
   let idle: (() => void)[] = [];
+  let wake: (() => void) | undefined;
   const maxBatch = options.maxBatch ?? 256;
   const retryMs = options.retryMs ?? 200;
+  const maxRetryMs = options.maxRetryMs ?? 10_000;
 
   const loop = async () => {
     let delay = retryMs;
@@ -119,13 +127,22 @@ export function createQueuedWriter(
         await write(batch.map((b) => b.record));
         queue.splice(0, batch.length);
         written += batch.length;
+        failing = false;
         for (const b of batch) b.done();
         delay = retryMs;
       } catch (error) {
         failures++;
+        failing = true;
         options.onError?.(error);
-        await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 2, 10_000);
+        await new Promise<void>((r) => {
+          const timer = setTimeout(r, delay);
+          wake = () => {
+            clearTimeout(timer);
+            r();
+          };
+        });
+        wake = undefined;
+        delay = Math.min(delay * 2, maxRetryMs);
       }
     }
     running = false;
@@ -150,6 +167,12 @@ export function createQueuedWriter(
       if (!running && queue.length === 0) return Promise.resolve();
       return new Promise<void>((r) => idle.push(r));
     },
+    /** Retry a failed write now instead of after the backoff (e.g. when the store is reachable again). */
+    retryNow(): void {
+      wake?.();
+    },
+    /** True while the last write failed and records wait for a retry. */
+    failing: () => failing && queue.length > 0,
     stats: () => ({ written, pending: queue.length, failures }),
   };
 }

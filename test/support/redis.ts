@@ -1,6 +1,6 @@
 /**
  * A real, throwaway redis-server for tests: `const redis = await startRedis(); ... redis.url ...;
- * await redis.stop();`. Listens on 127.0.0.1 on a free port, persists nothing (--save '' --appendonly no).
+ * await redis.stop();`, and `await redis.restart()` for an outage and recovery on the same port. Listens on 127.0.0.1 on a free port, persists nothing (--save '' --appendonly no).
  * Needs `redis-server` on PATH or at /usr/bin/redis-server (.ci/run installs it).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -12,6 +12,8 @@ export interface RedisServer {
   port: number;
   process: ChildProcess;
   stop(): Promise<void>;
+  /** Start it again on the same port after stop() (an outage and recovery; the data is gone). */
+  restart(): Promise<void>;
 }
 
 export function redisServerPath(): string {
@@ -31,6 +33,41 @@ async function freePort(): Promise<number> {
 }
 
 async function startOnce(port: number): Promise<RedisServer> {
+  const child = await spawnRedis(port);
+  const server: RedisServer = {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    process: child,
+    stop: () => stopChild(server.process),
+    async restart() {
+      await stopChild(server.process);
+      // The port was just freed by our own process: binding it again can race TIME_WAIT briefly.
+      let last: unknown;
+      for (let i = 0; i < 20; i++) {
+        try {
+          server.process = await spawnRedis(port);
+          return;
+        } catch (error) {
+          last = error;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      throw last;
+    },
+  };
+  return server;
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+  });
+}
+
+async function spawnRedis(port: number): Promise<ChildProcess> {
   const child = spawn(
     redisServerPath(),
     [
@@ -72,18 +109,7 @@ async function startOnce(port: number): Promise<RedisServer> {
   child.stderr.removeAllListeners('data');
   child.stdout.resume();
   child.stderr.resume();
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    port,
-    process: child,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 3000).unref();
-      }),
-  };
+  return child;
 }
 
 export async function startRedis(): Promise<RedisServer> {

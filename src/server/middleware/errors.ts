@@ -18,6 +18,7 @@ const STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   aborted: 499 as ContentfulStatusCode,
   upstream: 502,
   not_configured: 503,
+  store_unavailable: 503,
 };
 
 export function statusOf(error: TierError): ContentfulStatusCode {

@@ -69,6 +69,8 @@ export function createMemoryStore(now: () => number = Date.now): GatewayStore {
       const b = budgets.get(key);
       return { spentNanos: b?.spentNanos ?? 0, reservedNanos: b?.reservedNanos ?? 0 };
     },
+    health: async () => ({ kind: 'memory', ok: true, outages: 0, failures: 0 }),
+    stats: () => ({ kind: 'memory', ok: true, outages: 0, failures: 0 }),
     async close() {
       windows.clear();
       budgets.clear();

@@ -1,9 +1,11 @@
 /**
  * Redis store (Node: ioredis): several gateway processes share rate-limit windows and budgets. Each
- * operation is one Lua script, so check-and-reserve cannot interleave between processes.
+ * operation is one Lua script, so check-and-reserve cannot interleave between processes. The connection is
+ * guarded (redis-client.ts): a down or slow Redis gives 503 store_unavailable fast, never a hang or a 500.
  */
-import { Redis } from 'ioredis';
-import type { BudgetState, GatewayStore, ReserveResult, WindowResult } from './types.ts';
+import type { Redis } from 'ioredis';
+import { createGuardedRedis } from './redis-client.ts';
+import type { BudgetState, GatewayStore, ReserveResult, StoreHealth, WindowResult } from './types.ts';
 
 const INCREMENT = `
 local total = redis.call('INCRBY', KEYS[1], ARGV[1])
@@ -41,50 +43,61 @@ type RedisWithScripts = Redis & {
   taSettle(key: string, reserved: number, actual: number, ttl: number): Promise<[number, number]>;
 };
 
-export function createRedisStore(
-  options: { url: string; prefix?: string } | { client: Redis; prefix?: string },
-): GatewayStore {
-  const owned = 'url' in options;
-  const redis = (
-    'url' in options ? new Redis(options.url, { maxRetriesPerRequest: 2 }) : options.client
-  ) as RedisWithScripts;
+export interface RedisStoreOptions {
+  url: string;
+  prefix?: string;
+  /** Longest one store operation may take before the request gets 503 store_unavailable (ms, default 1000). */
+  commandTimeoutMs?: number;
+  /** Longest pause between reconnect attempts (ms, default 1000). */
+  maxReconnectDelayMs?: number;
+  /** Told once per outage (with the cause) and on recovery. */
+  onOutage?: (error: unknown) => void;
+  onRecover?: () => void;
+}
+
+export function createRedisStore(options: RedisStoreOptions): GatewayStore {
+  const guarded = createGuardedRedis(options);
+  const redis = guarded.redis as RedisWithScripts;
   const prefix = options.prefix ?? 'ta:';
   redis.defineCommand('taIncrement', { numberOfKeys: 1, lua: INCREMENT });
   redis.defineCommand('taReserve', { numberOfKeys: 1, lua: RESERVE });
   redis.defineCommand('taSettle', { numberOfKeys: 1, lua: SETTLE });
+  const run = <T>(what: string, op: () => Promise<T>) => guarded.run(what, op);
 
   return {
     async incrementWindow(key, amount, windowMs): Promise<WindowResult> {
-      const [total, ttl] = await redis.taIncrement(prefix + 'w:' + key, amount, windowMs);
+      const [total, ttl] = await run('check rate limits', () =>
+        redis.taIncrement(prefix + 'w:' + key, amount, windowMs),
+      );
       return { total: Number(total), resetMs: Number(ttl) };
     },
     async readWindow(key): Promise<WindowResult> {
       const k = prefix + 'w:' + key;
-      const [[, total], [, ttl]] = (await redis.multi().get(k).pttl(k).exec()) as [
-        [null, string | null],
-        [null, number],
-      ];
+      const [[, total], [, ttl]] = (await run('check rate limits', () =>
+        redis.multi().get(k).pttl(k).exec(),
+      )) as [[null, string | null], [null, number]];
       return { total: Number(total ?? 0), resetMs: Math.max(0, Number(ttl)) };
     },
     async reserve(key, amountNanos, limitNanos, ttlMs): Promise<ReserveResult> {
-      const [ok, spent, reserved] = await redis.taReserve(
-        prefix + 'b:' + key,
-        amountNanos,
-        limitNanos,
-        ttlMs,
+      const [ok, spent, reserved] = await run("reserve against the site's daily budget", () =>
+        redis.taReserve(prefix + 'b:' + key, amountNanos, limitNanos, ttlMs),
       );
       return { ok: Number(ok) === 1, spentNanos: Number(spent), reservedNanos: Number(reserved) };
     },
     async settle(key, reservedNanos, actualNanos, ttlMs): Promise<BudgetState> {
-      const [spent, reserved] = await redis.taSettle(prefix + 'b:' + key, reservedNanos, actualNanos, ttlMs);
+      const [spent, reserved] = await run("settle the site's daily budget", () =>
+        redis.taSettle(prefix + 'b:' + key, reservedNanos, actualNanos, ttlMs),
+      );
       return { spentNanos: Number(spent), reservedNanos: Number(reserved) };
     },
     async budget(key): Promise<BudgetState> {
-      const h = await redis.hgetall(prefix + 'b:' + key);
+      const h = await run("read the site's daily budget", () => redis.hgetall(prefix + 'b:' + key));
       return { spentNanos: Number(h.spent ?? 0), reservedNanos: Number(h.reserved ?? 0) };
     },
-    async close() {
-      if (owned) await redis.quit().catch(() => undefined);
+    async health(): Promise<StoreHealth> {
+      return { kind: 'redis', ...(await guarded.ping()) };
     },
+    stats: (): StoreHealth => ({ kind: 'redis', ...guarded.stats() }),
+    close: () => guarded.close(),
   };
 }

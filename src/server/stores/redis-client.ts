@@ -1,0 +1,166 @@
+/**
+ * One guarded ioredis connection for the gateway's Redis store and Redis usage stream. What it adds to a
+ * plain client:
+ * - every command is bounded (`commandTimeout`), so a hung or unreachable Redis never hangs a request;
+ * - no offline queue and no resend of unanswered commands: a command either runs now or fails now, so a
+ *   budget reservation refused to the client can never be applied later behind its back;
+ * - while the connection is down (after it was up once) commands fail at once instead of waiting;
+ * - every failure becomes a {@link StoreUnavailableError} (HTTP 503 + Retry-After), and outages are counted;
+ * - ioredis reconnects forever in the background; the first command after `ready` succeeds again.
+ */
+import { Redis } from 'ioredis';
+import { StoreUnavailableError } from '../../errors.ts';
+import { STORE_RETRY_AFTER_SECONDS } from './types.ts';
+
+export interface RedisClientOptions {
+  url: string;
+  /** Longest a single command may take before the request gets a 503 (ms). Default 1000. */
+  commandTimeoutMs?: number;
+  /** Longest reconnect backoff (ms). Default 1000. */
+  maxReconnectDelayMs?: number;
+  /** Called once when an outage starts (with the error) and never for each failed command. */
+  onOutage?: (error: unknown) => void;
+  /** Called when the connection is ready again after an outage. */
+  onRecover?: () => void;
+}
+
+export interface RedisHealth {
+  ok: boolean;
+  /** Outages seen since start (a transition from up to down). */
+  outages: number;
+  /** Commands that failed because the store was down or too slow. */
+  failures: number;
+  /** Last failure, when down. */
+  error?: string;
+}
+
+export interface GuardedRedis {
+  redis: Redis;
+  /** Run one store operation: fails fast with StoreUnavailableError while Redis is down. */
+  run<T>(what: string, op: (redis: Redis) => Promise<T>): Promise<T>;
+  /** PING within the command timeout. */
+  ping(): Promise<RedisHealth>;
+  stats(): RedisHealth;
+  /** QUIT when connected, then stop reconnecting. */
+  close(): Promise<void>;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  return String(error);
+}
+
+export function unavailable(what: string, cause: unknown): StoreUnavailableError {
+  return new StoreUnavailableError(
+    `The gateway's shared store (Redis) is unavailable, so it cannot ${what} (${describe(cause)}). ` +
+      `The gateway reconnects by itself: retry in ${STORE_RETRY_AFTER_SECONDS} s. ` +
+      'If this lasts, the operator should check that Redis (store.url / REDIS_URL) is running and reachable.',
+    { cause, data: { retryAfterSeconds: STORE_RETRY_AFTER_SECONDS, setting: 'store.url' } },
+  );
+}
+
+export function createGuardedRedis(options: RedisClientOptions): GuardedRedis {
+  const timeout = options.commandTimeoutMs ?? 1000;
+  const maxDelay = options.maxReconnectDelayMs ?? 1000;
+  const redis = new Redis(options.url, {
+    commandTimeout: timeout,
+    connectTimeout: Math.max(timeout, 1000),
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), maxDelay),
+    lazyConnect: false,
+  });
+  let everReady = false;
+  let up = false;
+  let inOutage = false;
+  let outages = 0;
+  let failures = 0;
+  let lastError: string | undefined;
+  let closing = false;
+
+  const down = (error: unknown) => {
+    lastError = describe(error);
+    up = false;
+    if (!inOutage) {
+      inOutage = true;
+      outages++;
+      options.onOutage?.(error);
+    }
+  };
+
+  redis.on('ready', () => {
+    everReady = true;
+    up = true;
+    lastError = undefined;
+    if (inOutage) {
+      inOutage = false;
+      options.onRecover?.();
+    }
+  });
+  // Without a listener ioredis prints every reconnect error; one report per outage is enough.
+  redis.on('error', (error: unknown) => {
+    if (!closing) down(error);
+  });
+  redis.on('close', () => {
+    if (!closing && up) down(new Error('connection closed'));
+  });
+
+  // Commands sent before the first connection is up share one wait (bounded by the command timeout).
+  let firstReady: Promise<void> | undefined;
+  const waitReady = () =>
+    (firstReady ??= new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        redis.off('ready', onReady);
+        firstReady = undefined;
+        reject(new Error(`not connected within ${timeout} ms`));
+      }, timeout);
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      redis.once('ready', onReady);
+    }));
+
+  const run = async <T>(what: string, op: (r: Redis) => Promise<T>): Promise<T> => {
+    try {
+      if (redis.status !== 'ready') {
+        if (everReady || redis.status === 'end') throw new Error(`connection ${redis.status}`);
+        // Starting up: give the first connection one command timeout to come up.
+        await waitReady();
+      }
+      const result = await op(redis);
+      if (!up && redis.status === 'ready') {
+        up = true;
+        inOutage = false;
+        lastError = undefined;
+      }
+      return result;
+    } catch (error) {
+      // A Redis reply error (wrong type, script bug) is a bug, not an outage: let it surface as a 500.
+      if (error instanceof Error && error.name === 'ReplyError') throw error;
+      failures++;
+      down(error);
+      throw unavailable(what, error);
+    }
+  };
+
+  return {
+    redis,
+    run,
+    async ping() {
+      try {
+        await run('answer a health check', (r) => r.ping());
+      } catch {
+        // reported below
+      }
+      return this.stats();
+    },
+    stats: () => ({ ok: up, outages, failures, ...(lastError && !up ? { error: lastError } : {}) }),
+    async close() {
+      closing = true;
+      if (redis.status === 'ready') await redis.quit().catch(() => undefined);
+      redis.disconnect();
+    },
+  };
+}
