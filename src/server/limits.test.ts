@@ -15,11 +15,16 @@ import {
 let up: Upstream;
 useUpstream({ reply: 'one two three four five six seven eight' }, (u) => (up = u));
 
-async function siteGateway(site: Record<string, unknown>, extra: Record<string, unknown> = {}) {
-  const g = testGateway(up, {
-    sites: [{ id: 'shop', origins: [ORIGIN], secret: SECRET, ...site }],
-    ...extra,
-  });
+async function siteGateway(
+  site: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+  now?: () => number,
+) {
+  const g = testGateway(
+    up,
+    { sites: [{ id: 'shop', origins: [ORIGIN], secret: SECRET, ...site }], ...extra },
+    now ? { now } : {},
+  );
   const minted = await g.app.request(
     '/v1/tokens',
     post(JSON.stringify({ origin: ORIGIN, user: 'u1' }), { authorization: `Bearer ${SECRET}` }),
@@ -82,7 +87,31 @@ describe('rate limits per site, user and IP', () => {
     expect(GatewayErrorBodySchema.parse(await res.json()).error.code).toBe('rate_limited');
     const after = Number(res.headers.get('retry-after'));
     expect(after).toBeGreaterThanOrEqual(1);
-    expect(after).toBeLessThanOrEqual(61);
+    // Sliding window: the rest of this minute, then until half the 2 requests have slid out (<= 60 + 30 s).
+    expect(after).toBeLessThanOrEqual(90);
+  });
+
+  it('sliding window over HTTP: no second burst right after a minute boundary, exact retry-after', async () => {
+    const boundary = Math.ceil(Date.now() / 60_000) * 60_000 + 60_000;
+    let clock = boundary - 1000;
+    const { chat } = await siteGateway({ limits: { requestsPerMinute: 3 } }, {}, () => clock);
+    for (let i = 0; i < 3; i++) {
+      const res = await chat();
+      expect(res.status).toBe(200);
+      await res.text();
+    }
+    clock = boundary + 1000; // a fixed window would admit 3 more here
+    const res = await chat();
+    expect(res.status).toBe(429);
+    expect(GatewayErrorBodySchema.parse(await res.json()).error.code).toBe('rate_limited');
+    // 3 x (1 - t/60) + 1 <= 3 from t = 20 s: 19 s after this request.
+    expect(res.headers.get('retry-after')).toBe('19');
+    clock = boundary + 19_999;
+    expect((await chat()).status).toBe(429);
+    clock = boundary + 20_000;
+    const later = await chat();
+    expect(later.status).toBe(200);
+    await later.text();
   });
 
   it('tokens per minute per user: the window over its limit refuses the next request', async () => {

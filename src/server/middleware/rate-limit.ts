@@ -1,12 +1,13 @@
 /**
- * Requests/minute and tokens/minute per site, user and IP, in fixed one-minute windows kept in the store
- * (shared across processes with Redis). Tokens are counted after each answer; a window already over its
- * token limit refuses new requests until it resets. 429 with retry-after.
+ * Requests/minute and tokens/minute per site, user and IP, in sliding one-minute windows kept in the store
+ * (stores/sliding-window.ts; shared across processes with Redis). A request is counted only when every
+ * scope admits it; tokens are counted after each answer, and a window with no room left for one token
+ * refuses new requests until enough has slid out. 429 with retry-after = when the refusing window has room.
  */
 import type { MiddlewareHandler } from 'hono';
 import { RateLimitError } from '../../errors.ts';
 import type { GatewayConfig, RateLimit } from '../config.ts';
-import type { GatewayStore } from '../stores/types.ts';
+import type { GatewayStore, WindowCheck } from '../stores/types.ts';
 import type { GatewayEnv, Principal } from './access.ts';
 
 const MINUTE = 60_000;
@@ -26,18 +27,8 @@ export function scopesOf(p: Principal, config: GatewayConfig): Scope[] {
   return scopes;
 }
 
-function windowKey(kind: 'req' | 'tok', scope: Scope, now: number): string {
-  return `${kind}:${scope.name}:${scope.id}:${Math.floor(now / MINUTE)}`;
-}
-
-function refuse(scope: Scope, what: string, resetMs: number): never {
-  const retryAfterSeconds = Math.max(1, Math.ceil(resetMs / 1000));
-  throw new RateLimitError(
-    `Too many ${what} for this ${scope.name} this minute. Try again in ${retryAfterSeconds} s.`,
-    {
-      data: { retryAfterSeconds, scope: scope.name },
-    },
-  );
+function windowKey(kind: 'req' | 'tok', scope: Scope): string {
+  return `${kind}:${scope.name}:${scope.id}`;
 }
 
 export function rateLimit(options: {
@@ -46,19 +37,41 @@ export function rateLimit(options: {
   now: () => number;
 }): MiddlewareHandler<GatewayEnv> {
   return async function limitRate(c, next) {
-    const now = options.now();
     const scopes = scopesOf(c.var.principal, options.config);
+    // One atomic store call for every scope: token windows must still have room for one token (checked,
+    // not counted), request windows for this request (counted only when everything admits it).
+    const checks: (WindowCheck & { scope: Scope; what: string })[] = [];
     for (const scope of scopes) {
-      if (scope.limit.tokensPerMinute) {
-        const w = await options.store.readWindow(windowKey('tok', scope, now));
-        if (w.total >= scope.limit.tokensPerMinute)
-          refuse(scope, 'tokens', w.resetMs || MINUTE - (now % MINUTE));
-      }
+      if (scope.limit.tokensPerMinute)
+        checks.push({
+          key: windowKey('tok', scope),
+          limit: scope.limit.tokensPerMinute,
+          need: 1,
+          add: 0,
+          scope,
+          what: 'tokens',
+        });
     }
     for (const scope of scopes) {
-      if (scope.limit.requestsPerMinute) {
-        const w = await options.store.incrementWindow(windowKey('req', scope, now), 1, MINUTE + 1000);
-        if (w.total > scope.limit.requestsPerMinute) refuse(scope, 'requests', w.resetMs);
+      if (scope.limit.requestsPerMinute)
+        checks.push({
+          key: windowKey('req', scope),
+          limit: scope.limit.requestsPerMinute,
+          need: 1,
+          add: 1,
+          scope,
+          what: 'requests',
+        });
+    }
+    if (checks.length > 0) {
+      const r = await options.store.admit(checks, MINUTE, options.now());
+      if (!r.allowed) {
+        const refused = checks[r.refused]!;
+        const retryAfterSeconds = Math.max(1, Math.ceil(r.retryAfterMs / 1000));
+        throw new RateLimitError(
+          `Too many ${refused.what} for this ${refused.scope.name} in the last minute. Try again in ${retryAfterSeconds} s.`,
+          { data: { retryAfterSeconds, scope: refused.scope.name } },
+        );
       }
     }
     await next();
@@ -74,9 +87,8 @@ export async function countTokens(
   now: number,
 ): Promise<void> {
   if (tokens <= 0) return;
-  await Promise.all(
-    scopesOf(p, config)
-      .filter((s) => s.limit.tokensPerMinute)
-      .map((s) => store.incrementWindow(windowKey('tok', s, now), tokens, MINUTE + 1000)),
-  );
+  const checks = scopesOf(p, config)
+    .filter((s) => s.limit.tokensPerMinute)
+    .map((s) => ({ key: windowKey('tok', s), limit: Infinity, need: 0, add: tokens }));
+  if (checks.length > 0) await store.admit(checks, MINUTE, now);
 }

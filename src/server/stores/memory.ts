@@ -1,30 +1,29 @@
 /** In-process store: the embedded default (one gateway process). */
-import type { BudgetState, GatewayStore, ReserveResult, WindowResult } from './types.ts';
+import { fits, retryAfterMs, slidingCount, slotOf } from './sliding-window.ts';
+import type { AdmitResult, BudgetState, GatewayStore, ReserveResult } from './types.ts';
 
-interface Window {
+interface Slot {
   total: number;
   expiresAt: number;
 }
 
 export function createMemoryStore(now: () => number = Date.now): GatewayStore {
-  const windows = new Map<string, Window>();
+  const windows = new Map<string, Slot>();
   const budgets = new Map<string, BudgetState & { expiresAt: number }>();
   let sweeps = 0;
 
+  // Rate-limit slots live on the caller's clock (admit's `at`), budgets on the store's.
+  let lastAt = -Infinity;
   const sweep = () => {
     if (++sweeps % 1000 !== 0) return;
     const t = now();
-    for (const [key, w] of windows) if (w.expiresAt <= t) windows.delete(key);
+    for (const [key, w] of windows) if (w.expiresAt <= lastAt) windows.delete(key);
     for (const [key, b] of budgets) if (b.expiresAt <= t && b.reservedNanos === 0) budgets.delete(key);
   };
 
-  const live = (key: string): Window | undefined => {
+  const count = (key: string, at: number): number => {
     const w = windows.get(key);
-    if (w && w.expiresAt <= now()) {
-      windows.delete(key);
-      return undefined;
-    }
-    return w;
+    return w && w.expiresAt > at ? w.total : 0;
   };
 
   const budgetOf = (key: string, ttlMs: number) => {
@@ -37,19 +36,31 @@ export function createMemoryStore(now: () => number = Date.now): GatewayStore {
   };
 
   return {
-    async incrementWindow(key, amount, windowMs): Promise<WindowResult> {
+    async admit(checks, windowMs, at): Promise<AdmitResult> {
+      lastAt = Math.max(lastAt, at);
       sweep();
-      let w = live(key);
-      if (!w) {
-        w = { total: 0, expiresAt: now() + windowMs };
-        windows.set(key, w);
+      const { slot, elapsed } = slotOf(at, windowMs);
+      for (let i = 0; i < checks.length; i++) {
+        const w = checks[i]!;
+        if (w.limit === Infinity) continue;
+        const previous = count(`${w.key}:${slot - 1}`, at);
+        const current = count(`${w.key}:${slot}`, at);
+        if (!fits(slidingCount(previous, current, elapsed, windowMs), w.need, w.limit))
+          return {
+            allowed: false,
+            refused: i,
+            retryAfterMs: Math.max(1, retryAfterMs(previous, current, elapsed, windowMs, w.need, w.limit)),
+          };
       }
-      w.total += amount;
-      return { total: w.total, resetMs: w.expiresAt - now() };
-    },
-    async readWindow(key): Promise<WindowResult> {
-      const w = live(key);
-      return w ? { total: w.total, resetMs: w.expiresAt - now() } : { total: 0, resetMs: 0 };
+      for (const w of checks) {
+        if (w.add <= 0) continue;
+        const key = `${w.key}:${slot}`;
+        const expiresAt = (slot + 2) * windowMs;
+        const existing = windows.get(key);
+        if (existing && existing.expiresAt > at) existing.total += w.add;
+        else windows.set(key, { total: w.add, expiresAt });
+      }
+      return { allowed: true, refused: -1, retryAfterMs: 0 };
     },
     async reserve(key, amountNanos, limitNanos, ttlMs): Promise<ReserveResult> {
       sweep();

@@ -1,20 +1,47 @@
 /**
- * Redis store (Node: ioredis): several gateway processes share rate-limit windows and budgets. Each
+ * Redis store (Node: ioredis): several gateway processes share sliding rate-limit windows and budgets. Each
  * operation is one Lua script, so check-and-reserve cannot interleave between processes. The connection is
  * guarded (redis-client.ts): a down or slow Redis gives 503 store_unavailable fast, never a hang or a 500.
  */
 import type { Redis } from 'ioredis';
 import { createGuardedRedis } from './redis-client.ts';
-import type { BudgetState, GatewayStore, ReserveResult, StoreHealth, WindowResult } from './types.ts';
+import { slotOf } from './sliding-window.ts';
+import type { AdmitResult, BudgetState, GatewayStore, ReserveResult, StoreHealth } from './types.ts';
 
-const INCREMENT = `
-local total = redis.call('INCRBY', KEYS[1], ARGV[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  ttl = tonumber(ARGV[2])
+// Sliding-window admit (sliding-window.ts in Lua). KEYS: per window its previous and current slot counter.
+// ARGV: elapsed ms into the slot, windowMs, slot TTL ms, then per window: limit (-1 = none), need, add.
+// Returns {0, 0} when admitted (and counted), else {index of the refusing window (1-based), retry ms}.
+const ADMIT = `
+local elapsed = tonumber(ARGV[1])
+local w = tonumber(ARGV[2])
+local n = #KEYS / 2
+for i = 1, n do
+  local limit = tonumber(ARGV[3 + 3 * i - 2])
+  local need = tonumber(ARGV[3 + 3 * i - 1])
+  if limit >= 0 then
+    local p = tonumber(redis.call('GET', KEYS[2 * i - 1]) or '0')
+    local c = tonumber(redis.call('GET', KEYS[2 * i]) or '0')
+    if p * (1 - elapsed / w) + c + need > limit + 1e-9 then
+      local retry
+      if need > limit then
+        retry = w
+      elseif c + need <= limit then
+        retry = math.max(0, w * (1 - (limit - c - need) / p) - elapsed)
+      else
+        retry = w - elapsed + math.max(0, w * (1 - (limit - need) / c))
+      end
+      return {i, math.max(1, math.ceil(retry - 1e-6))}
+    end
+  end
 end
-return {total, ttl}`;
+for i = 1, n do
+  local add = tonumber(ARGV[3 + 3 * i])
+  if add > 0 then
+    redis.call('INCRBY', KEYS[2 * i], add)
+    redis.call('PEXPIRE', KEYS[2 * i], ARGV[3])
+  end
+end
+return {0, 0}`;
 
 const RESERVE = `
 local spent = tonumber(redis.call('HGET', KEYS[1], 'spent') or '0')
@@ -38,7 +65,7 @@ if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) 
 return {spent, reserved}`;
 
 type RedisWithScripts = Redis & {
-  taIncrement(key: string, amount: number, windowMs: number): Promise<[number, number]>;
+  taAdmit(numberOfKeys: number, ...args: (string | number)[]): Promise<[number, number]>;
   taReserve(key: string, amount: number, limit: number, ttl: number): Promise<[number, number, number]>;
   taSettle(key: string, reserved: number, actual: number, ttl: number): Promise<[number, number]>;
 };
@@ -59,24 +86,27 @@ export function createRedisStore(options: RedisStoreOptions): GatewayStore {
   const guarded = createGuardedRedis(options);
   const redis = guarded.redis as RedisWithScripts;
   const prefix = options.prefix ?? 'ta:';
-  redis.defineCommand('taIncrement', { numberOfKeys: 1, lua: INCREMENT });
+  redis.defineCommand('taAdmit', { lua: ADMIT });
   redis.defineCommand('taReserve', { numberOfKeys: 1, lua: RESERVE });
   redis.defineCommand('taSettle', { numberOfKeys: 1, lua: SETTLE });
   const run = <T>(what: string, op: () => Promise<T>) => guarded.run(what, op);
 
   return {
-    async incrementWindow(key, amount, windowMs): Promise<WindowResult> {
-      const [total, ttl] = await run('check rate limits', () =>
-        redis.taIncrement(prefix + 'w:' + key, amount, windowMs),
+    async admit(checks, windowMs, now): Promise<AdmitResult> {
+      if (checks.length === 0) return { allowed: true, refused: -1, retryAfterMs: 0 };
+      const { slot, elapsed } = slotOf(now, windowMs);
+      const keys: string[] = [];
+      const args: number[] = [elapsed, windowMs, 2 * windowMs + 1000];
+      for (const w of checks) {
+        keys.push(`${prefix}w:${w.key}:${slot - 1}`, `${prefix}w:${w.key}:${slot}`);
+        args.push(w.limit === Infinity ? -1 : w.limit, w.need, w.add);
+      }
+      const [index, retry] = await run('check rate limits', () =>
+        redis.taAdmit(keys.length, ...keys, ...args),
       );
-      return { total: Number(total), resetMs: Number(ttl) };
-    },
-    async readWindow(key): Promise<WindowResult> {
-      const k = prefix + 'w:' + key;
-      const [[, total], [, ttl]] = (await run('check rate limits', () =>
-        redis.multi().get(k).pttl(k).exec(),
-      )) as [[null, string | null], [null, number]];
-      return { total: Number(total ?? 0), resetMs: Math.max(0, Number(ttl)) };
+      return Number(index) === 0
+        ? { allowed: true, refused: -1, retryAfterMs: 0 }
+        : { allowed: false, refused: Number(index) - 1, retryAfterMs: Number(retry) };
     },
     async reserve(key, amountNanos, limitNanos, ttlMs): Promise<ReserveResult> {
       const [ok, spent, reserved] = await run("reserve against the site's daily budget", () =>

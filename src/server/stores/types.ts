@@ -1,13 +1,26 @@
 /**
- * What the gateway keeps between requests: rate-limit windows and daily budgets. Memory (one process) and
+ * What the gateway keeps between requests: sliding rate-limit windows and daily budgets. Memory (one process) and
  * Redis (several processes share limits) implement the same interface; every operation is atomic.
  */
 
-export interface WindowResult {
-  /** The window's total after this call. */
-  total: number;
-  /** Milliseconds until the window resets. */
-  resetMs: number;
+/** One rate-limit window checked (and counted) by {@link GatewayStore.admit}. */
+export interface WindowCheck {
+  /** The window's name (scope and kind); the store keeps one counter per slot under it. */
+  key: string;
+  /** Refuse when the sliding count + `need` exceeds this (Infinity: never refuse, only count). */
+  limit: number;
+  /** How much must still fit (1 for "room for one more request/token"). */
+  need: number;
+  /** How much to add when everything is admitted (0 to check only). */
+  add: number;
+}
+
+export interface AdmitResult {
+  allowed: boolean;
+  /** Index of the first window that refused (-1 when allowed). */
+  refused: number;
+  /** Milliseconds until that window has room again (0 when allowed). */
+  retryAfterMs: number;
 }
 
 export interface ReserveResult {
@@ -39,10 +52,11 @@ export interface StoreHealth {
 }
 
 export interface GatewayStore {
-  /** Add `amount` to the fixed window `key` (created with `windowMs` lifetime) and return the new total. */
-  incrementWindow(key: string, amount: number, windowMs: number): Promise<WindowResult>;
-  /** Read a window's total without changing it. */
-  readWindow(key: string): Promise<WindowResult>;
+  /**
+   * Sliding-window rate limit (sliding-window.ts), atomically over every window: when any window's count +
+   * `need` exceeds its `limit`, refuse and change nothing; otherwise add each window's `add` at `now`.
+   */
+  admit(windows: readonly WindowCheck[], windowMs: number, now: number): Promise<AdmitResult>;
   /**
    * Reserve `amountNanos` against `limitNanos` for `key` (a site and day): succeeds only when
    * spent + reserved + amount <= limit, atomically.
