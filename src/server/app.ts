@@ -23,7 +23,7 @@ import { fetchTransport, type Transport } from './providers/index.ts';
 import { createMemoryStore } from './stores/memory.ts';
 import { STORE_RETRY_AFTER_SECONDS, type GatewayStore } from './stores/types.ts';
 import { signToken } from './tokens.ts';
-import { createMemoryUsageLog, summarize, type UsageLog } from './usage.ts';
+import { createMemoryUsageLog, createUsageSummary, type UsageLog } from './usage.ts';
 
 export interface AppOptions {
   /** Version reported by /healthz. */
@@ -181,8 +181,10 @@ export function createApp(options: AppOptions = {}): Hono<GatewayEnv> {
           data: { field: name },
         });
     }
-    const records = await usageLog.query({ site: site.id, from, to });
-    const days = summarize(records);
+    // Streamed: the log is read in chunks/pages and summed as it comes, never held whole in memory.
+    const summary = createUsageSummary();
+    for await (const r of usageLog.scan({ site: site.id, from, to })) summary.add(r);
+    const days = summary.days();
     const total = days.reduce(
       (t, d) => ({
         requests: t.requests + d.requests,

@@ -1,11 +1,14 @@
 /** The embedded usage log: an append-only JSONL file (Node). Wired in by cli.ts. */
-import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { createInterface } from 'node:readline';
 import {
-  UsageRecordSchema,
+  collect,
   createQueuedWriter,
-  matchesUsageQuery,
+  parseMatching,
   type UsageLog,
+  type UsageQuery,
   type UsageRecord,
 } from './usage.ts';
 
@@ -19,7 +22,15 @@ export function createFileUsageLog(
     async (batch) => {
       if (!handle) {
         await mkdir(dirname(path), { recursive: true });
-        handle = await open(path, 'a');
+        handle = await open(path, 'a+');
+        // A crash can leave a torn last line without its newline: end it, or the first new record would be
+        // glued to it and lost to every reader.
+        const { size } = await handle.stat();
+        if (size > 0) {
+          const last = Buffer.alloc(1);
+          await handle.read(last, 0, 1, size - 1);
+          if (last[0] !== 0x0a) await handle.write('\n');
+        }
       }
       try {
         await handle.write(batch.map((r) => JSON.stringify(r) + '\n').join(''));
@@ -32,30 +43,35 @@ export function createFileUsageLog(
     },
     options.onError ? { onError: options.onError } : {},
   );
+  // Stream the JSONL line by line (node:readline over a read stream): memory stays flat whatever the
+  // log's size, and only lines of the queried site and days are validated.
+  async function* scan(q: UsageQuery): AsyncGenerator<UsageRecord> {
+    await writer.flush();
+    const input = createReadStream(path, { encoding: 'utf8' });
+    const opened = await new Promise<boolean>((resolve) => {
+      input.once('open', () => resolve(true));
+      input.once('error', () => resolve(false)); // no log yet: no records
+    });
+    if (!opened) return;
+    const lines = createInterface({ input, crlfDelay: Infinity });
+    try {
+      for await (const line of lines) {
+        if (!line) continue;
+        const r = parseMatching(line, q);
+        if (r) yield r;
+      }
+    } finally {
+      lines.close();
+      input.destroy();
+    }
+  }
+
   return {
     append: writer.append,
     flush: writer.flush,
     stats: writer.stats,
-    async query(q) {
-      await writer.flush();
-      let text: string;
-      try {
-        text = await readFile(path, 'utf8');
-      } catch {
-        return [];
-      }
-      const out: UsageRecord[] = [];
-      for (const line of text.split('\n')) {
-        if (!line) continue;
-        try {
-          const r = UsageRecordSchema.parse(JSON.parse(line));
-          if (matchesUsageQuery(r, q)) out.push(r);
-        } catch {
-          // A torn last line after a crash is skipped, never fatal.
-        }
-      }
-      return out;
-    },
+    query: (q) => collect(scan(q)),
+    scan,
     async close() {
       await writer.flush();
       await handle?.close().catch(() => undefined);

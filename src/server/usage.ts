@@ -69,6 +69,11 @@ export interface UsageLog {
   append(record: UsageRecord): Promise<void>;
   /** Records of one site within a day range. */
   query(query: UsageQuery): Promise<UsageRecord[]>;
+  /**
+   * The same records, streamed: read in pages/chunks so a log of any size is never held in memory
+   * (GET /v1/usage sums them as they come).
+   */
+  scan(query: UsageQuery): AsyncIterable<UsageRecord>;
   /** Resolves when every appended record is written. */
   flush(): Promise<void>;
   /** Records written so far by this process, and waiting to be written. */
@@ -85,6 +90,9 @@ export function createMemoryUsageLog(): UsageLog & { records: UsageRecord[] } {
     },
     async query(q) {
       return records.filter((r) => matchesUsageQuery(r, q));
+    },
+    async *scan(q) {
+      for (const r of records) if (matchesUsageQuery(r, q)) yield r;
     },
     async flush() {},
     stats: () => ({ written: records.length, pending: 0, failures: 0 }),
@@ -190,54 +198,99 @@ export interface DaySummary {
   byOutcome: Record<string, number>;
 }
 
+type DayAcc = DaySummary & { costNanos: number; frontierNanos: number; tierNanos: Map<string, number> };
+
+/**
+ * Sums records per day (and tier, outcome) one at a time, so GET /v1/usage can stream a log of any size
+ * through it: memory grows with the number of days, not records. Sums are exact integer nano-dollars.
+ */
+export function createUsageSummary() {
+  const days = new Map<string, DayAcc>();
+  return {
+    add(r: UsageRecord): void {
+      let d = days.get(r.day);
+      if (!d) {
+        d = {
+          day: r.day,
+          requests: 0,
+          errors: 0,
+          inputTokens: 0,
+          outputTokens: 0,
+          costUsd: 0,
+          frontierCostUsd: 0,
+          savedUsd: 0,
+          byTier: {},
+          byOutcome: {},
+          costNanos: 0,
+          frontierNanos: 0,
+          tierNanos: new Map(),
+        };
+        days.set(r.day, d);
+      }
+      d.requests++;
+      if (r.outcome !== 'ok') d.errors++;
+      d.inputTokens += r.inputTokens;
+      d.outputTokens += r.outputTokens;
+      d.costNanos += r.costNanos;
+      d.frontierNanos += r.frontierCostNanos;
+      d.byOutcome[r.outcome] = (d.byOutcome[r.outcome] ?? 0) + 1;
+      const t = (d.byTier[r.tier] ??= { requests: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 });
+      t.requests++;
+      t.inputTokens += r.inputTokens;
+      t.outputTokens += r.outputTokens;
+      d.tierNanos.set(r.tier, (d.tierNanos.get(r.tier) ?? 0) + r.costNanos);
+    },
+    days(): DaySummary[] {
+      return [...days.values()]
+        .sort((a, b) => a.day.localeCompare(b.day))
+        .map(({ costNanos, frontierNanos, tierNanos, ...d }) => {
+          const byTier = Object.fromEntries(
+            Object.entries(d.byTier).map(([tier, t]) => [
+              tier,
+              { ...t, costUsd: (tierNanos.get(tier) ?? 0) / 1e9 },
+            ]),
+          );
+          return {
+            ...d,
+            byTier,
+            costUsd: costNanos / 1e9,
+            frontierCostUsd: frontierNanos / 1e9,
+            savedUsd: (frontierNanos - costNanos) / 1e9,
+          };
+        });
+    },
+  };
+}
+
 /** Sum records per day (and tier, outcome) for GET /v1/usage. */
-export function summarize(records: readonly UsageRecord[]): DaySummary[] {
-  const days = new Map<
-    string,
-    DaySummary & { costNanos: number; frontierNanos: number; tierNanos: Map<string, number> }
-  >();
-  for (const r of records) {
-    let d = days.get(r.day);
-    if (!d) {
-      d = {
-        day: r.day,
-        requests: 0,
-        errors: 0,
-        inputTokens: 0,
-        outputTokens: 0,
-        costUsd: 0,
-        frontierCostUsd: 0,
-        savedUsd: 0,
-        byTier: {},
-        byOutcome: {},
-        costNanos: 0,
-        frontierNanos: 0,
-        tierNanos: new Map(),
-      };
-      days.set(r.day, d);
-    }
-    d.requests++;
-    if (r.outcome !== 'ok') d.errors++;
-    d.inputTokens += r.inputTokens;
-    d.outputTokens += r.outputTokens;
-    d.costNanos += r.costNanos;
-    d.frontierNanos += r.frontierCostNanos;
-    d.byOutcome[r.outcome] = (d.byOutcome[r.outcome] ?? 0) + 1;
-    const t = (d.byTier[r.tier] ??= { requests: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 });
-    t.requests++;
-    t.inputTokens += r.inputTokens;
-    t.outputTokens += r.outputTokens;
-    d.tierNanos.set(r.tier, (d.tierNanos.get(r.tier) ?? 0) + r.costNanos);
+export function summarize(records: Iterable<UsageRecord>): DaySummary[] {
+  const summary = createUsageSummary();
+  for (const r of records) summary.add(r);
+  return summary.days();
+}
+
+/** Collect a scan into an array (UsageLog.query for logs that implement scan). */
+export async function collect(records: AsyncIterable<UsageRecord>): Promise<UsageRecord[]> {
+  const out: UsageRecord[] = [];
+  for await (const r of records) out.push(r);
+  return out;
+}
+
+/**
+ * Parse one stored record (a JSONL line or a stream entry's JSON) when it belongs to the query: the cheap
+ * site and day test runs on the raw JSON first, so only matching records pay for schema validation.
+ * Unparseable or invalid entries (a torn last line after a crash) yield undefined, never an error.
+ */
+export function parseMatching(json: string, q: UsageQuery): UsageRecord | undefined {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    return undefined;
   }
-  return [...days.values()]
-    .sort((a, b) => a.day.localeCompare(b.day))
-    .map(({ costNanos, frontierNanos, tierNanos, ...d }) => {
-      for (const [tier, nanos] of tierNanos) d.byTier[tier]!.costUsd = nanos / 1e9;
-      return {
-        ...d,
-        costUsd: costNanos / 1e9,
-        frontierCostUsd: frontierNanos / 1e9,
-        savedUsd: (frontierNanos - costNanos) / 1e9,
-      };
-    });
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const { site, day } = raw as { site?: unknown; day?: unknown };
+  if (site !== q.site || typeof day !== 'string' || day < q.from || day > q.to) return undefined;
+  const parsed = UsageRecordSchema.safeParse(raw);
+  return parsed.success && matchesUsageQuery(parsed.data, q) ? parsed.data : undefined;
 }

@@ -6,10 +6,11 @@
  */
 import { createGuardedRedis } from './redis-client.ts';
 import {
-  UsageRecordSchema,
+  collect,
   createQueuedWriter,
-  matchesUsageQuery,
+  parseMatching,
   type UsageLog,
+  type UsageQuery,
   type UsageRecord,
 } from '../usage.ts';
 
@@ -23,6 +24,8 @@ export interface RedisUsageLogOptions {
   maxReconnectDelayMs?: number;
   /** First retry delay of a failed write (ms, default 200; doubles up to 10 s). */
   retryMs?: number;
+  /** Entries per XRANGE page when reading (default 1000). */
+  pageSize?: number;
   /** How long close() waits for queued records to reach Redis before giving up on them (ms, default 5000). */
   closeTimeoutMs?: number;
 }
@@ -58,29 +61,34 @@ export function createRedisUsageLog(options: RedisUsageLogOptions): UsageLog {
     writer.failing()
       ? Promise.resolve()
       : Promise.race([writer.flush(), new Promise<void>((r) => setTimeout(r, timeout).unref?.())]);
+  const pageSize = options.pageSize ?? 1000;
+  // Page through the stream with XRANGE ... COUNT pageSize: one page in memory at a time. A record is
+  // written after its request started, so entries added (Redis time) before the first queried day, less an
+  // hour for clock skew between the gateway and Redis, cannot match and are skipped by the range itself.
+  async function* scan(q: UsageQuery): AsyncGenerator<UsageRecord> {
+    await settle();
+    const fromMs = Date.parse(`${q.from}T00:00:00Z`) - 3_600_000;
+    let start = Number.isFinite(fromMs) && fromMs > 0 ? `${fromMs}-0` : '-';
+    for (;;) {
+      const entries = await guarded.run('read the usage log', (redis) =>
+        redis.xrange(stream, start, '+', 'COUNT', pageSize),
+      );
+      for (const [, fields] of entries) {
+        const i = fields.indexOf('r');
+        const r = i < 0 ? undefined : parseMatching(fields[i + 1] ?? '', q);
+        if (r) yield r;
+      }
+      if (entries.length < pageSize) return;
+      start = '(' + entries[entries.length - 1]![0];
+    }
+  }
+
   return {
     append: writer.append,
     flush: writer.flush,
     stats: writer.stats,
-    async query(q) {
-      await settle();
-      const out: UsageRecord[] = [];
-      let start = '-';
-      for (;;) {
-        const entries = await guarded.run('read the usage log', (redis) =>
-          redis.xrange(stream, start, '+', 'COUNT', 1000),
-        );
-        for (const [, fields] of entries) {
-          const i = fields.indexOf('r');
-          if (i < 0) continue;
-          const parsed = UsageRecordSchema.safeParse(JSON.parse(fields[i + 1] ?? 'null'));
-          if (parsed.success && matchesUsageQuery(parsed.data, q)) out.push(parsed.data);
-        }
-        if (entries.length < 1000) break;
-        start = '(' + entries[entries.length - 1]![0];
-      }
-      return out;
-    },
+    query: (q) => collect(scan(q)),
+    scan,
     async close() {
       const closeTimeout = options.closeTimeoutMs ?? 5000;
       let timer: ReturnType<typeof setTimeout> | undefined;
