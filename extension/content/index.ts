@@ -9,6 +9,7 @@ import { AbortError } from '../../src/errors.ts';
 import { ENGINE_PORT, portClient, request, type Results } from '../messaging.ts';
 import { resolveModel } from '../models.ts';
 import { migrate, SETTINGS_KEY, siteEnabled, type Settings } from '../settings.ts';
+import { textFollowsCaret } from './caret-line.ts';
 
 export interface ContentDeps {
   document: Document;
@@ -103,6 +104,12 @@ export async function main(deps: ContentDeps): Promise<GhostTextController | und
       root.dataset.tierAssistTiming = JSON.stringify(timing);
     },
     suggest: async ({ before, after }, signal) => {
+      // Inline ghost text only where it covers nothing: with text after the caret on its line,
+      // no suggestion is asked for (and none drawn).
+      if (textFollowsCaret(doc, after)) {
+        root.dataset.tierAssistSkipped = String(Number(root.dataset.tierAssistSkipped ?? '0') + 1);
+        return { text: '' };
+      }
       const id = `s${Date.now().toString(36)}-${(++seq).toString(36)}`;
       const onAbort = () => void port.request('cancel', { id }).catch(() => undefined);
       signal.addEventListener('abort', onAbort, { once: true });

@@ -27,6 +27,13 @@ const PAGE = `<!doctype html><html lang="en"><title>fields</title>
 <div writingsuggestions="false"><textarea id="nows" aria-label="no suggestions"></textarea></div>
 ${RECORDER}`;
 
+/** Fields with text after the caret: ghost text must never cover it. */
+const LINES = `<!doctype html><html lang="en"><title>lines</title>
+<textarea id="ta" aria-label="notes" style="width:400px;height:80px;font:16px/20px monospace;padding:2px"></textarea>
+<input id="in" type="text" aria-label="name" style="width:400px;font:16px monospace">
+<div id="ce" contenteditable="true" aria-label="editor" style="width:400px;font:16px/20px monospace"></div>
+${RECORDER}`;
+
 const DEBOUNCE = 120;
 /** What the generated model continues any text with. */
 const REPLY = ' world, from a tiny llama.';
@@ -66,6 +73,7 @@ describe('ghost text with the wasm engine (built extension)', () => {
       `<!doctype html><meta http-equiv="Content-Security-Policy" content="default-src 'self'; style-src 'self'; script-src 'self'">
       <title>strict</title><textarea id="t" aria-label="t"></textarea>`,
     );
+    site.set('/lines.html', LINES);
     other.set('/fields.html', PAGE);
     ext = await launchExtension({ webgpu: false });
     const notice = await setOptions(ext, { modelUrl: `${site.url}/model.gguf`, debounceMs: DEBOUNCE });
@@ -130,6 +138,118 @@ describe('ghost text with the wasm engine (built extension)', () => {
     expect(await page.innerHTML('#ce')).toBe('Hello');
     await page.keyboard.press('Tab');
     expect(await page.textContent('#ce')).toBe(`Hello${ghost}`);
+    await page.close();
+  });
+
+  /** Puts `value` into the field with the caret at `caret`, then types `typed` there (a real keystroke). */
+  const typeAt = async (page: Page, selector: string, value: string, caret: number, typed: string) => {
+    await page.evaluate(
+      ([sel, v, at]) => {
+        const el = document.querySelector<HTMLTextAreaElement | HTMLInputElement>(sel!)!;
+        el.value = v as string;
+        el.focus();
+        el.setSelectionRange(at as number, at as number);
+      },
+      [selector, value, caret] as const,
+    );
+    await page.keyboard.type(typed, { delay: 10 });
+  };
+  /** How many suggestion requests the content script skipped because text follows the caret. */
+  const skipped = (page: Page) =>
+    page.evaluate(() => Number(document.documentElement.dataset.tierAssistSkipped ?? '0'));
+  const expectSkipped = async (page: Page, count: number) => {
+    await page.waitForFunction(
+      (n) => Number(document.documentElement.dataset.tierAssistSkipped ?? '0') >= n,
+      count,
+      { timeout: 10_000 },
+    );
+    await quiet(DEBOUNCE * 3);
+    const state = await ghostState(page);
+    expect(state.state).not.toBe('visible');
+    expect(state.text).toBe('');
+  };
+
+  it('draws no ghost over text after the caret (textarea, input, contenteditable)', async () => {
+    const page = await ext.context.newPage();
+    await page.goto(`${site.url}/lines.html`);
+    await page.waitForFunction(() => document.documentElement.dataset.tierAssist === 'connected');
+    // Warm-up: the same field with the caret at the end suggests, so a missing ghost below is the rule.
+    await typeAt(page, '#ta', 'Hello', 5, ',');
+    expect(await waitForGhost(page, 60_000)).toBe(REPLY);
+    await page.keyboard.press('Escape');
+
+    await typeAt(page, '#ta', 'Hello world', 5, ',');
+    await expectSkipped(page, 1);
+    expect(await page.inputValue('#ta')).toBe('Hello, world');
+
+    await typeAt(page, '#in', 'Hello world', 5, ',');
+    await expectSkipped(page, 2);
+
+    await page.evaluate(() => {
+      const ce = document.getElementById('ce')!;
+      ce.textContent = 'Hello world';
+      ce.focus();
+      getSelection()!.collapse(ce.firstChild, 5);
+    });
+    await page.keyboard.type(',', { delay: 10 });
+    await expectSkipped(page, 3);
+    // Tab still moves on as usual: nothing was captured.
+    expect(await page.textContent('#ce')).toBe('Hello, world');
+    await page.close();
+  });
+
+  it('shows the ghost at the end of a line with more lines below, on that line only; Tab inserts it there', async () => {
+    const page = await ext.context.newPage();
+    await page.goto(`${site.url}/lines.html`);
+    await page.waitForFunction(() => document.documentElement.dataset.tierAssist === 'connected');
+    const before = await skipped(page);
+    // Whitespace after the caret on its line does not count as text.
+    await typeAt(page, '#ta', 'first lin  \nsecond line\nthird', 9, 'e');
+    expect(await waitForGhost(page, 60_000)).toBe(REPLY);
+    expect(await skipped(page)).toBe(before);
+    const geometry = await page.evaluate(() => {
+      const field = document.getElementById('ta')!.getBoundingClientRect();
+      const ghost = document.querySelector('tier-ghost-text')!.shadowRoot!.querySelector('.ghost')!;
+      return { fieldTop: field.top, rects: Array.from(ghost.getClientRects()).map((r) => [r.top, r.bottom]) };
+    });
+    // One line box, the first line of the field (border 2 + padding 2 + line-height 20).
+    expect(geometry.rects).toHaveLength(1);
+    const [top, bottom] = geometry.rects[0]!;
+    expect(top! - geometry.fieldTop).toBeGreaterThanOrEqual(0);
+    expect(bottom! - geometry.fieldTop).toBeLessThanOrEqual(4 + 20 + 1);
+    await page.keyboard.press('Tab');
+    expect(await page.inputValue('#ta')).toBe(`first line${REPLY}  \nsecond line\nthird`);
+    const caret = await page.evaluate(
+      () => (document.getElementById('ta') as HTMLTextAreaElement).selectionStart,
+    );
+    expect(caret).toBe(`first line${REPLY}`.length);
+
+    // contenteditable: lines are blocks (no "\n" in the text after the caret): still the end of a line.
+    // (The next line starts with "-": src/autocomplete's mid-word rule reads the text after the caret
+    // without line breaks, so a next line starting with a letter gets no suggestion; docs/extension.md.)
+    await page.evaluate(() => {
+      const ce = document.getElementById('ce')!;
+      ce.innerHTML = '<div>first lin</div><div>- second line</div>';
+      ce.focus();
+      getSelection()!.collapse(ce.firstElementChild!.firstChild, 9);
+    });
+    await page.keyboard.type('e', { delay: 10 });
+    expect(await waitForGhost(page)).toBe(REPLY);
+    const lines = await page.evaluate(() => {
+      const [one, two] = Array.from(document.querySelectorAll('#ce > div')).map((d) =>
+        d.getBoundingClientRect(),
+      );
+      const ghost = document
+        .querySelector('tier-ghost-text')!
+        .shadowRoot!.querySelector('.ghost')!
+        .getBoundingClientRect();
+      return { one: [one!.top, one!.bottom], two: two!.top, ghost: [ghost.top, ghost.bottom] };
+    });
+    expect(lines.ghost[0]).toBeCloseTo(lines.one[0]!, 0);
+    expect(lines.ghost[1]).toBeLessThanOrEqual(lines.two + 0.5);
+    await page.keyboard.press('Tab');
+    expect(await page.innerHTML('#ce')).toBe(`<div>first line${REPLY}</div><div>- second line</div>`);
+    expect(await skipped(page)).toBe(before);
     await page.close();
   });
 
