@@ -1,11 +1,15 @@
 /**
  * A real, throwaway redis-server for tests: `const redis = await startRedis(); ... redis.url ...;
- * await redis.stop();`, and `await redis.restart()` for an outage and recovery on the same port. Listens on 127.0.0.1 on a free port, persists nothing (--save '' --appendonly no).
+ * await redis.stop();`, and `await redis.restart()` for an outage and recovery on the same port. Listens
+ * on 127.0.0.1 on a free port and persists nothing (--save '' --appendonly no), unless
+ * `startRedis({ persist: true })`: then the data survives stop()/restart() (an RDB snapshot in a temp dir).
  * Needs `redis-server` on PATH or at /usr/bin/redis-server (.ci/run installs it).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface RedisServer {
   url: string;
@@ -32,8 +36,20 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function startOnce(port: number): Promise<RedisServer> {
+export interface RedisOptions {
+  /**
+   * Keep the data across stop()/restart() (an RDB snapshot in a temp dir written on SIGTERM), like a
+   * production Redis with persistence: an outage, not a wipe. Default false (persists nothing).
+   */
+  persist?: boolean;
+}
+
+async function startOnce(port: number, options: RedisOptions): Promise<RedisServer> {
+  const dir = options.persist ? mkdtempSync(join(tmpdir(), 'ta-redis-')) : undefined;
+  const spawnRedis = (p: number) => spawnRedisOn(p, dir);
   const child = await spawnRedis(port);
+  // stop() keeps the snapshot (a restart() may follow); the dir goes when the test process exits.
+  if (dir) process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const server: RedisServer = {
     url: `redis://127.0.0.1:${port}`,
     port,
@@ -67,7 +83,7 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-async function spawnRedis(port: number): Promise<ChildProcess> {
+async function spawnRedisOn(port: number, dir: string | undefined): Promise<ChildProcess> {
   const child = spawn(
     redisServerPath(),
     [
@@ -75,8 +91,8 @@ async function spawnRedis(port: number): Promise<ChildProcess> {
       String(port),
       '--bind',
       '127.0.0.1',
-      '--save',
-      '',
+      // With a dir: one save point, so SIGTERM writes dump.rdb there and the next start loads it.
+      ...(dir ? ['--save', '3600 1', '--dir', dir, '--dbfilename', 'dump.rdb'] : ['--save', '']),
       '--appendonly',
       'no',
       '--protected-mode',
@@ -112,11 +128,11 @@ async function spawnRedis(port: number): Promise<ChildProcess> {
   return child;
 }
 
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(options: RedisOptions = {}): Promise<RedisServer> {
   let last: unknown;
   for (let i = 0; i < 3; i++) {
     try {
-      return await startOnce(await freePort());
+      return await startOnce(await freePort(), options);
     } catch (error) {
       last = error; // the port was taken between probing and binding: try another
     }

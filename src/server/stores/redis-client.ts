@@ -50,12 +50,16 @@ function describe(error: unknown): string {
   return String(error);
 }
 
-export function unavailable(what: string, cause: unknown): StoreUnavailableError {
+/**
+ * `data.sent` is false when the command never left the process (Redis known down): safe to replay later.
+ * When true (timeout, connection lost mid-command) Redis may or may not have run it.
+ */
+export function unavailable(what: string, cause: unknown, sent = false): StoreUnavailableError {
   return new StoreUnavailableError(
     `The gateway's shared store (Redis) is unavailable, so it cannot ${what} (${describe(cause)}). ` +
       `The gateway reconnects by itself: retry in ${STORE_RETRY_AFTER_SECONDS} s. ` +
       'If this lasts, the operator should check that Redis (store.url / REDIS_URL) is running and reachable.',
-    { cause, data: { retryAfterSeconds: STORE_RETRY_AFTER_SECONDS, setting: 'store.url' } },
+    { cause, data: { retryAfterSeconds: STORE_RETRY_AFTER_SECONDS, setting: 'store.url', sent } },
   );
 }
 
@@ -123,12 +127,14 @@ export function createGuardedRedis(options: RedisClientOptions): GuardedRedis {
     }));
 
   const run = async <T>(what: string, op: (r: Redis) => Promise<T>): Promise<T> => {
+    let sent = false;
     try {
       if (redis.status !== 'ready') {
-        if (everReady || redis.status === 'end') throw new Error(`connection ${redis.status}`);
-        // Starting up: give the first connection one command timeout to come up.
+        if (everReady || inOutage || redis.status === 'end') throw new Error(`connection ${redis.status}`);
+        // Starting up and no attempt has failed yet: give the first connection one command timeout.
         await waitReady();
       }
+      sent = true;
       const result = await op(redis);
       if (!up && redis.status === 'ready') {
         up = true;
@@ -141,7 +147,7 @@ export function createGuardedRedis(options: RedisClientOptions): GuardedRedis {
       if (error instanceof Error && error.name === 'ReplyError') throw error;
       failures++;
       down(error);
-      throw unavailable(what, error);
+      throw unavailable(what, error, sent);
     }
   };
 

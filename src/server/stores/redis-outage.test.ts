@@ -116,6 +116,79 @@ describe('Redis outage', () => {
     }
   });
 
+  it('a gateway started while Redis is down answers 503 at once and serves when Redis comes up', async () => {
+    await redis.stop();
+    const store = createRedisStore({
+      url: redis.url,
+      prefix: `s${Math.random()}:`,
+      commandTimeoutMs: 1000,
+      maxReconnectDelayMs: 100,
+    });
+    const g = testGateway(up, {}, { store });
+    try {
+      await new Promise((r) => setTimeout(r, 100)); // the first connection attempt fails
+      const t0 = performance.now();
+      const res = await g.app.request('/v1/chat/completions', post(chatBody()));
+      expect(res.status).toBe(503);
+      expect(GatewayErrorBodySchema.parse(await res.json()).error.code).toBe('store_unavailable');
+      expect(performance.now() - t0).toBeLessThan(500); // fails fast, not after the 1 s command timeout
+      expect(store.stats()).toMatchObject({ ok: false, outages: 1 });
+      await redis.restart();
+      await expect
+        .poll(async () => (await g.app.request('/v1/chat/completions', post(chatBody()))).status, {
+          timeout: 5000,
+          interval: 50,
+        })
+        .toBe(200);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a settle refused during the outage is replayed after recovery (Redis with persistence)', async () => {
+    const persisted = await startRedis({ persist: true });
+    const store = createRedisStore({ url: persisted.url, commandTimeoutMs: 300, maxReconnectDelayMs: 100 });
+    const errors: unknown[] = [];
+    const g = testGateway(
+      up,
+      { sites: [{ id: 'shop', origins: [ORIGIN], secret: SECRET, dailyBudgetUsd: 5 }] },
+      { store, log: (e) => errors.push(e) },
+    );
+    try {
+      const minted = await g.app.request(
+        '/v1/tokens',
+        post(JSON.stringify({ origin: ORIGIN }), { authorization: `Bearer ${SECRET}` }),
+      );
+      const { token } = (await minted.json()) as { token: string };
+      const day = new Date().toISOString().slice(0, 10);
+      up.options.fault = { kind: 'slow', delayMs: 150 };
+      const res = await g.app.request(
+        '/v1/chat/completions',
+        post(chatBody(), { origin: ORIGIN, authorization: `Bearer ${token}` }),
+      );
+      expect(res.status).toBe(200);
+      // Reserved while streaming; Redis stops (saving its data) before the answer ends.
+      expect((await store.budget(`shop:${day}`)).reservedNanos).toBeGreaterThan(0);
+      await persisted.stop();
+      expect((await readSseBody(res)).done).toBe(true);
+      await expect.poll(() => errors.length, { timeout: 2000 }).toBeGreaterThan(0);
+      expect(errors[0]).toBeInstanceOf(StoreUnavailableError);
+
+      await persisted.restart();
+      await expect
+        .poll(async () => (await store.budget(`shop:${day}`).catch(() => undefined))?.reservedNanos, {
+          timeout: 5000,
+          interval: 50,
+        })
+        .toBe(0);
+      expect((await store.budget(`shop:${day}`)).spentNanos).toBeGreaterThan(0);
+    } finally {
+      up.options.fault = { kind: 'none' };
+      await store.close();
+      await persisted.stop();
+    }
+  });
+
   it('fails a command that hangs (Redis paused) within the command timeout', async () => {
     const store = createRedisStore({ url: redis.url, prefix: `p${Math.random()}:`, commandTimeoutMs: 200 });
     try {

@@ -4,6 +4,7 @@
  * guarded (redis-client.ts): a down or slow Redis gives 503 store_unavailable fast, never a hang or a 500.
  */
 import type { Redis } from 'ioredis';
+import { StoreUnavailableError } from '../../errors.ts';
 import { createGuardedRedis } from './redis-client.ts';
 import { slotOf } from './sliding-window.ts';
 import type { AdmitResult, BudgetState, GatewayStore, ReserveResult, StoreHealth } from './types.ts';
@@ -83,7 +84,29 @@ export interface RedisStoreOptions {
 }
 
 export function createRedisStore(options: RedisStoreOptions): GatewayStore {
-  const guarded = createGuardedRedis(options);
+  // Settles that could not even be sent during an outage: replayed in order when Redis is back, so the
+  // reservations of requests that finished during the outage do not stay reserved for the rest of the day.
+  // (A settle whose command was sent but not answered is not replayed: it may have run.)
+  const unsettled: [key: string, reserved: number, actual: number, ttl: number][] = [];
+  const replay = async () => {
+    while (unsettled.length > 0) {
+      const [key, reserved, actual, ttl] = unsettled[0]!;
+      try {
+        await guarded.run("settle the site's daily budget", () => redis.taSettle(key, reserved, actual, ttl));
+      } catch (error) {
+        options.onOutage?.(error);
+        return; // still down: the next recovery retries
+      }
+      unsettled.shift();
+    }
+  };
+  const guarded = createGuardedRedis({
+    ...options,
+    onRecover: () => {
+      options.onRecover?.();
+      void replay();
+    },
+  });
   const redis = guarded.redis as RedisWithScripts;
   const prefix = options.prefix ?? 'ta:';
   redis.defineCommand('taAdmit', { lua: ADMIT });
@@ -115,10 +138,21 @@ export function createRedisStore(options: RedisStoreOptions): GatewayStore {
       return { ok: Number(ok) === 1, spentNanos: Number(spent), reservedNanos: Number(reserved) };
     },
     async settle(key, reservedNanos, actualNanos, ttlMs): Promise<BudgetState> {
-      const [spent, reserved] = await run("settle the site's daily budget", () =>
-        redis.taSettle(prefix + 'b:' + key, reservedNanos, actualNanos, ttlMs),
-      );
-      return { spentNanos: Number(spent), reservedNanos: Number(reserved) };
+      const k = prefix + 'b:' + key;
+      try {
+        const [spent, reserved] = await run("settle the site's daily budget", () =>
+          redis.taSettle(k, reservedNanos, actualNanos, ttlMs),
+        );
+        return { spentNanos: Number(spent), reservedNanos: Number(reserved) };
+      } catch (error) {
+        if (
+          error instanceof StoreUnavailableError &&
+          error.data?.sent === false &&
+          unsettled.length < 100_000
+        )
+          unsettled.push([k, reservedNanos, actualNanos, ttlMs]);
+        throw error;
+      }
     },
     async budget(key): Promise<BudgetState> {
       const h = await run("read the site's daily budget", () => redis.hgetall(prefix + 'b:' + key));
