@@ -207,6 +207,31 @@ describe('Redis outage', () => {
     }
   });
 
+  it('a usage batch whose reply timed out (Redis paused) is not written twice when retried', async () => {
+    const stream = `dup:${Math.random()}`;
+    const log = createRedisUsageLog({ url: redis.url, stream, commandTimeoutMs: 200, retryMs: 50 });
+    const reader = new Redis(redis.url, { lazyConnect: true });
+    try {
+      await log.append(record(0));
+      redis.process.kill('SIGSTOP');
+      const pending = log.append(record(1));
+      await expect.poll(() => log.stats().failures, { timeout: 3000 }).toBeGreaterThan(0);
+      // Resumed, Redis runs the MULTI/EXEC that was waiting in its socket: r1 is in the stream already.
+      redis.process.kill('SIGCONT');
+      await pending;
+      await reader.connect();
+      const ids = (await reader.xrange(stream, '-', '+')).map(
+        ([, f]) => (JSON.parse(f[1]!) as { id: string }).id,
+      );
+      expect(ids).toEqual(['r0', 'r1']);
+      expect(log.stats()).toMatchObject({ pending: 0, written: 2 });
+    } finally {
+      redis.process.kill('SIGCONT');
+      reader.disconnect();
+      await log.close();
+    }
+  });
+
   it('usage records appended while Redis is down are kept and reach the stream after recovery', async () => {
     const stream = `usage:${Math.random()}`;
     const errors: unknown[] = [];

@@ -1,9 +1,12 @@
 /**
  * Usage log as a Redis stream (XADD), shared by every gateway process. Node (ioredis); wired in by cli.ts.
  * While Redis is down, records wait in the process's queue (createQueuedWriter: never dropped, retried
- * with backoff, and retried at once when the connection is ready again). Delivery is at least once: a
- * batch whose reply was lost to a timeout may be written twice.
+ * with backoff, and retried at once when the connection is ready again). A batch whose reply was lost
+ * (timeout) is looked for in the stream's last 20,000 entries before it is written again, so it is not
+ * written twice.
  */
+import type { Redis } from 'ioredis';
+import { StoreUnavailableError } from '../../errors.ts';
 import { createGuardedRedis } from './redis-client.ts';
 import {
   collect,
@@ -41,15 +44,52 @@ export function createRedisUsageLog(options: RedisUsageLogOptions): UsageLog {
     onRecover: () => writer.retryNow(),
   });
   const stream = options.stream ?? 'ta:usage';
+  // Ids of records whose write was sent but not answered (timeout, connection lost): MULTI/EXEC may have
+  // run. Before writing them again, look for them at the end of the stream, so a retry does not add them
+  // twice.
+  const uncertain = new Set<string>();
+  const landedIds = async (redis: Redis): Promise<Set<string>> => {
+    const found = new Set<string>();
+    let end = '+';
+    for (let page = 0; page < 20 && found.size < uncertain.size; page++) {
+      const entries = await redis.xrevrange(stream, end, '-', 'COUNT', 1000);
+      for (const [, fields] of entries) {
+        const i = fields.indexOf('r');
+        try {
+          const id = (JSON.parse(fields[i + 1] ?? 'null') as { id?: unknown } | null)?.id;
+          if (typeof id === 'string' && uncertain.has(id)) found.add(id);
+        } catch {
+          // not a usage entry
+        }
+      }
+      if (entries.length < 1000) break;
+      end = '(' + entries[entries.length - 1]![0];
+    }
+    return found;
+  };
   const writer = createQueuedWriter(
-    (batch) =>
-      guarded.run('write usage records', async (redis) => {
-        const multi = redis.multi();
-        for (const r of batch) multi.xadd(stream, '*', 'r', JSON.stringify(r));
-        const results = await multi.exec();
-        const failed = results?.find(([error]) => error);
-        if (!results || failed) throw failed?.[0] ?? new Error('redis transaction aborted');
-      }),
+    async (batch) => {
+      let todo = batch;
+      if (uncertain.size > 0) {
+        const landed = await guarded.run('check which usage records were written', landedIds);
+        todo = batch.filter((r) => !landed.has(r.id));
+        uncertain.clear();
+      }
+      if (todo.length === 0) return;
+      try {
+        await guarded.run('write usage records', async (redis) => {
+          const multi = redis.multi();
+          for (const r of todo) multi.xadd(stream, '*', 'r', JSON.stringify(r));
+          const results = await multi.exec();
+          const failed = results?.find(([error]) => error);
+          if (!results || failed) throw failed?.[0] ?? new Error('redis transaction aborted');
+        });
+      } catch (error) {
+        if (error instanceof StoreUnavailableError && error.data?.sent === true)
+          for (const r of todo) uncertain.add(r.id);
+        throw error;
+      }
+    },
     {
       ...(options.onError ? { onError: options.onError } : {}),
       ...(options.retryMs !== undefined ? { retryMs: options.retryMs } : {}),
