@@ -58,6 +58,7 @@ export function startServer(options: StartOptions) {
       ? createRedisStore({
           url: config.store.url,
           prefix: config.store.prefix,
+          ...(config.store.commandTimeoutMs ? { commandTimeoutMs: config.store.commandTimeoutMs } : {}),
           onOutage: (error) =>
             log(`Redis store unreachable (requests needing it get 503 until it is back): ${String(error)}`),
           onRecover: () => log('Redis store reachable again'),
@@ -71,7 +72,14 @@ export function startServer(options: StartOptions) {
         'config_invalid',
         'usageLog.kind "redis" needs usageLog.url, a redis store or REDIS_URL.',
       );
-    usageLog = createRedisUsageLog({ url, stream: config.usageLog.stream, onError: log });
+    usageLog = createRedisUsageLog({
+      url,
+      stream: config.usageLog.stream,
+      onError: log,
+      ...(config.store.kind === 'redis' && config.store.commandTimeoutMs
+        ? { commandTimeoutMs: config.store.commandTimeoutMs }
+        : {}),
+    });
   } else if (config.usageLog.kind === 'memory') usageLog = createMemoryUsageLog();
   else usageLog = createFileUsageLog(resolve(config.usageLog.path), { onError: log });
 

@@ -98,7 +98,13 @@ export const GatewayConfigSchema = z.object({
   store: z
     .discriminatedUnion('kind', [
       z.object({ kind: z.literal('memory') }),
-      z.object({ kind: z.literal('redis'), url: z.string().min(1), prefix: z.string().default('ta:') }),
+      z.object({
+        kind: z.literal('redis'),
+        url: z.string().min(1),
+        prefix: z.string().default('ta:'),
+        /** Longest one Redis command may take before the request gets 503 store_unavailable (ms). */
+        commandTimeoutMs: z.number().int().positive().max(60_000).optional(),
+      }),
     ])
     .default({ kind: 'memory' }),
   usageLog: z

@@ -23,7 +23,7 @@ beforeAll(async () => {
     upstream: up,
     staticFiles: false,
     config: {
-      store: { kind: 'redis', url: redis.url },
+      store: { kind: 'redis', url: redis.url, commandTimeoutMs: 400 },
       usageLog: { kind: 'redis', url: redis.url, stream: 'ta:usage' },
       sites: [{ id: 'shop', origins: [ORIGIN], secret: SECRET, dailyBudgetUsd: 5 }],
       reliability: { firstByteTimeoutMs: 5000 },
@@ -116,5 +116,42 @@ describe('gateway process, Redis outage and recovery', () => {
     }
     const usage = await fetch(`${gw.url}/v1/usage`, { headers: { authorization: `Bearer ${SECRET}` } });
     expect(usage.status).toBe(200);
+  });
+
+  it('a hung Redis (SIGSTOP) gets 503 within store.commandTimeoutMs, not a hung request', async () => {
+    const token = await gw.mintToken('shop', SECRET, ORIGIN);
+    await expect
+      .poll(
+        async () => {
+          const res = await chat(token);
+          await res.text();
+          return res.status;
+        },
+        { timeout: 10_000, interval: 100 },
+      )
+      .toBe(200);
+    redis.process.kill('SIGSTOP');
+    try {
+      const t0 = Date.now();
+      const res = await chat(token);
+      const took = Date.now() - t0;
+      expect(res.status).toBe(503);
+      expect(GatewayErrorBodySchema.parse(await res.json()).error.code).toBe('store_unavailable');
+      expect(took).toBeGreaterThanOrEqual(350); // it did wait for the command...
+      expect(took).toBeLessThan(1500); // ...but only the configured 400 ms
+    } finally {
+      redis.process.kill('SIGCONT');
+    }
+    await expect
+      .poll(
+        async () => {
+          const res = await chat(token);
+          await res.text();
+          return res.status;
+        },
+        { timeout: 10_000, interval: 100 },
+      )
+      .toBe(200);
+    expect(gw.child?.exitCode).toBeNull();
   });
 });
