@@ -4,7 +4,8 @@
  * - every command is bounded (`commandTimeout`), so a hung or unreachable Redis never hangs a request;
  * - no offline queue and no resend of unanswered commands: a command either runs now or fails now, so a
  *   budget reservation refused to the client can never be applied later behind its back;
- * - while the connection is down (after it was up once) commands fail at once instead of waiting;
+ * - while the connection is down (after it was up once, or its first attempt failed) commands fail at once
+ *   instead of waiting;
  * - every failure becomes a {@link StoreUnavailableError} (HTTP 503 + Retry-After), and outages are counted;
  * - ioredis reconnects forever in the background; the first command after `ready` succeeds again.
  */
@@ -45,9 +46,14 @@ export interface GuardedRedis {
   close(): Promise<void>;
 }
 
+/**
+ * What went wrong, in words safe to show a browser (no host, port or Redis internals): clients see this
+ * message and /healthz is public. The full error goes to the operator's log (onOutage).
+ */
 function describe(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  return String(error);
+  const text = error instanceof Error ? error.message : String(error);
+  if (/timed? ?out/i.test(text)) return 'Redis did not answer in time';
+  return 'Redis is unreachable';
 }
 
 /**
@@ -56,7 +62,7 @@ function describe(error: unknown): string {
  */
 export function unavailable(what: string, cause: unknown, sent = false): StoreUnavailableError {
   return new StoreUnavailableError(
-    `The gateway's shared store (Redis) is unavailable, so it cannot ${what} (${describe(cause)}). ` +
+    `The gateway's shared store is unavailable (${describe(cause)}), so it cannot ${what}. ` +
       `The gateway reconnects by itself: retry in ${STORE_RETRY_AFTER_SECONDS} s. ` +
       'If this lasts, the operator should check that Redis (store.url / REDIS_URL) is running and reachable.',
     { cause, data: { retryAfterSeconds: STORE_RETRY_AFTER_SECONDS, setting: 'store.url', sent } },

@@ -87,6 +87,9 @@ describe('Redis outage', () => {
         const body = GatewayErrorBodySchema.parse(await res.json());
         expect(body.error.code).toBe('store_unavailable');
         expect(body.error.setting).toBe('store.url');
+        // Browsers read this: what is wrong and when to retry, but not where Redis lives.
+        expect(body.error.message).toMatch(/unreachable.*retry in 2 s/);
+        expect(body.error.message).not.toContain(String(redis.port));
       }
       // The usage summary needs the budget from the store too.
       const usage = await g.app.request('/v1/usage', { headers: { authorization: `Bearer ${SECRET}` } });
