@@ -48,6 +48,39 @@ describe('usage log', () => {
     expect(log.stats()).toEqual({ written: 500, pending: 0, failures: 0 });
   });
 
+  it('retryNow() cuts a long backoff short (the store is back), failing() tells a stuck queue', async () => {
+    let down = true;
+    const landed: string[] = [];
+    const writer = createQueuedWriter(
+      async (batch) => {
+        if (down) throw new Error('store down');
+        landed.push(...batch.map((r) => r.id));
+      },
+      { retryMs: 60_000 },
+    );
+    const done = writer.append(record(1));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(writer.failing()).toBe(true);
+    expect(writer.stats()).toEqual({ written: 0, pending: 1, failures: 1 });
+    down = false;
+    const t0 = Date.now();
+    writer.retryNow();
+    await done;
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(landed).toEqual(['r1']);
+    expect(writer.failing()).toBe(false);
+  });
+
+  it('a file whose last line was torn by a crash gets its newline before the next record', async () => {
+    const path = join(tempDir(), 'usage.jsonl');
+    appendFileSync(path, JSON.stringify(record(0)) + '\n{"id":"torn');
+    const log = createFileUsageLog(path);
+    await log.append(record(1));
+    const got = await log.query({ site: 'shop', from: '2026-11-29', to: '2026-11-29' });
+    expect(got.map((r) => r.id)).toEqual(['r0', 'r1']);
+    await log.close();
+  });
+
   it('a failing write is retried until it lands; nothing is dropped', async () => {
     const landed: string[] = [];
     let failuresLeft = 2;
