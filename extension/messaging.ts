@@ -84,13 +84,19 @@ export interface EngineStatus {
   webgpu: boolean;
   /** CSP violations and uncaught errors seen in the engine host (should stay empty). */
   problems: string[];
+  /** Generations the engine host started since it was created (every surface; absent: no host). */
+  generations?: number;
 }
 
 export interface JobResult {
   id: string;
   kind: JobKind;
   input: string;
-  state: 'running' | 'done' | 'error';
+  /**
+   * `handoff`: a "Triage this ticket" job the background did not run: the side panel's
+   * `<tier-triage>` triages it (once) and publishes the result as `done` or `error`.
+   */
+  state: 'running' | 'done' | 'error' | 'handoff';
   text: string;
   tier: Tier;
   reason: string;

@@ -25,7 +25,7 @@ import { resolveModel } from '../models.ts';
 import { siteEnabled } from '../settings.ts';
 import { cachedSettings } from '../settings-store.ts';
 import { escalate } from './gateway.ts';
-import { JOB_KEY, JOB_TITLES, runJob, type JobDeps } from './jobs.ts';
+import { handoffTriage, JOB_KEY, JOB_TITLES, runJob, type JobDeps } from './jobs.ts';
 import { offscreenClient, type OffscreenClient } from './offscreen-client.ts';
 import { ledgerStats, recordSuggestion, type Stats } from './stats.ts';
 
@@ -87,8 +87,12 @@ export function main(deps: BackgroundDeps): {
     now: deps.now,
   };
 
-  const runMenu = (kind: JobKind, text: string): Promise<JobResult> =>
-    runJob(jobDeps, `job-${startedAt}-${++jobSeq}`, kind, text);
+  // Menu and command jobs. Triage is handed to the side panel's <tier-triage> (the model runs once,
+  // there); `job.run` (the API) still runs every kind here.
+  const runMenu = (kind: JobKind, text: string): Promise<JobResult> => {
+    const id = `job-${startedAt}-${++jobSeq}`;
+    return kind === 'triage' ? handoffTriage(jobDeps, id, text) : runJob(jobDeps, id, kind, text);
+  };
 
   const handlers: Handlers = {
     ping: async () => ({ pong: true, startedAt, version }),

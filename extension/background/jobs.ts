@@ -90,6 +90,36 @@ function triageOf(text: string): Record<string, unknown> | undefined {
   }
 }
 
+/** What the job line says while the side panel's element triages a handed-off ticket. */
+export const HANDOFF_REASON =
+  'Triaged in the panel below: the category by the classifier on this device, the other fields by the on-device model (when its download is allowed), escalated to your gateway when unsure.';
+
+/**
+ * "Triage this ticket" (context menu or keyboard command): the background runs no model. The side
+ * panel's `<tier-triage>` triages the ticket (classifier, on-device model, gateway when unsure, the
+ * privacy policy applied) and publishes the outcome as this job's result, so one menu triage is one
+ * model run. Until then the job is `handoff`, in `chrome.storage.session` for a panel opened later.
+ */
+export async function handoffTriage(
+  deps: Pick<JobDeps, 'publish'>,
+  id: string,
+  input: string,
+): Promise<JobResult> {
+  const job: JobResult = {
+    id,
+    kind: 'triage',
+    input,
+    state: 'handoff',
+    text: '',
+    tier: 'local',
+    reason: HANDOFF_REASON,
+    model: '',
+    ms: 0,
+  };
+  await deps.publish(job);
+  return job;
+}
+
 export async function runJob(deps: JobDeps, id: string, kind: JobKind, input: string): Promise<JobResult> {
   const started = deps.now();
   const settings = await deps.settings();

@@ -40,6 +40,8 @@ export class EngineHost {
   readonly #controllers = new Map<string, AbortController>();
   /** Ids cancelled before their turn came (their request is skipped). */
   readonly #cancelled = new Set<string>();
+  /** Generations started on an engine (what "the model ran N times" counts). */
+  #generations = 0;
   /** CSP violations and uncaught errors in the host document (reported through status()). */
   readonly problems: string[] = [];
 
@@ -59,6 +61,7 @@ export class EngineHost {
       error: this.#error,
       webgpu: this.#webgpu,
       problems: [...this.problems],
+      generations: this.#generations,
     };
   }
 
@@ -137,6 +140,7 @@ export class EngineHost {
         const loadMs = performance.now() - loadStart;
         if (controller.signal.aborted) throw new AbortError();
         const t0 = performance.now();
+        this.#generations += 1;
         const stream = start(engine, {
           signal: controller.signal,
           maxTokens: request.maxTokens,

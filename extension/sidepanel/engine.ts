@@ -18,6 +18,7 @@ import type {
   ModelDescriptor,
 } from '../../src/engines/types.ts';
 import { AbortError, EngineUnavailableError } from '../../src/errors.ts';
+import { approxTokens } from '../background/stats.ts';
 import { ENGINE_PORT, portClient, request, type Payload, type Results } from '../messaging.ts';
 
 type Port = Pick<ReturnType<typeof portClient>, 'request'>;
@@ -108,11 +109,15 @@ export class HostEngine implements LocalEngine {
         signal?.removeEventListener('abort', onAbort);
       }
       const totalMs = performance.now() - started;
-      const completionTokens = Math.ceil(out.text.length / 4);
+      // The host does not report token counts: estimate them as the ledger's other on-device entries do.
+      const completionTokens = approxTokens(out.text);
+      const promptTokens = approxTokens(
+        'messages' in input ? input.messages.map((m) => m.content).join('\n') : input.prefix,
+      );
       return {
         text: out.text,
         finishReason: out.finishReason,
-        usage: { promptTokens: 0, completionTokens },
+        usage: { promptTokens, completionTokens },
         timings: {
           ttftMs: totalMs,
           totalMs,

@@ -7,12 +7,22 @@
  * engine (HostEngine over the engine host's port) once the model download is allowed, and escalates
  * through the gateway configured in the options. The job arrives through chrome.storage.session, so
  * it is there even if the panel opened late.
+ *
+ * "Triage this ticket" from a page is handed over by the background without running the model
+ * (state `handoff`): the element triages it once, here, and the panel publishes the outcome as the
+ * job's result (tier, why, fields), so a panel opened later shows it without running it again.
+ * The element's model calls (device and gateway) are booked in the ledger (surface
+ * `extension-triage`), like the background's jobs and ghost text.
  */
 import { html, render } from 'lit';
 import '../../components/tier-triage/tier-triage.ts';
+import type { TriageRecord } from '../../components/tier-triage/tier-triage.ts';
+import { toTierError, type TierError } from '../../src/errors.ts';
+import { detectPii } from '../../src/privacy/index.ts';
 import { GatewayClient } from '../../src/remote/index.ts';
 import { request, type JobKind, type JobResult } from '../messaging.ts';
 import { JOB_KEY, JOB_TITLES } from '../background/jobs.ts';
+import { ledgerStats } from '../background/stats.ts';
 import { resolveModel } from '../models.ts';
 import { migrate, SETTINGS_KEY, type Settings } from '../settings.ts';
 import { HostEngine } from './engine.ts';
@@ -31,6 +41,13 @@ const fed = new Set<string>();
 const triage = document.createElement('tier-triage');
 triage.storeName = 'tier-extension-triage';
 triage.addEventListener('tier-triage-result', () => draw());
+/** The element's model calls go into the extension's ledger (same IndexedDB as the worker's and the popup's). */
+const ledger = ledgerStats();
+triage.ledger = { record: (entry) => ledger.record({ ...entry, surface: 'extension-triage' }) };
+let lastTriageError: TierError | undefined;
+triage.addEventListener('tier-triage-error', (event) => {
+  lastTriageError = event.detail.error;
+});
 
 function tierLabel(j: JobResult): string {
   return j.tier === 'local' ? 'on this device' : `${j.tier} tier via your gateway`;
@@ -119,15 +136,80 @@ async function submit(event: SubmitEvent): Promise<void> {
   }
 }
 
-/** Shows a job; a triage job's ticket also goes into the element (once), which triages it. */
-function show(next: JobResult): void {
-  job = next;
-  if (next.kind === 'triage' && !fed.has(next.id)) {
-    fed.add(next.id);
-    triage.ticket = next.input;
-    // Failures are shown by the element itself (message line + tier-triage-error).
-    void triage.triage(next.input).catch(() => undefined);
+/** The job's result from the element's record: who answered, why, the fields in one line. */
+function triageDone(handed: JobResult, record: TriageRecord, started: number): JobResult {
+  const fields = Object.entries(record.fields).filter(([, v]) => v !== undefined);
+  const escalated = record.escalated.length > 0;
+  const onDevice = fields.some(([, v]) => v?.source === 'device');
+  const reason = escalated
+    ? `The on-device answer was rejected or unsure for ${record.escalated.join(', ')}, so the mid tier answered ${record.escalated.length === 1 ? 'it' : 'them'}.`
+    : onDevice
+      ? 'Triaged on this device: the category by the classifier, the other fields by the on-device model.'
+      : 'Triaged on this device by the classifier (allow the model download in the options for the other fields).';
+  const engine = triage.engine;
+  return {
+    ...handed,
+    state: 'done',
+    tier: escalated ? 'mid' : 'local',
+    reason: [reason, ...record.notes].join(' '),
+    text: String(
+      record.fields.reply?.value ?? record.fields.summary?.value ?? record.fields.category?.value ?? '',
+    ),
+    model: !escalated && onDevice && engine ? (engine.model?.id ?? '') : '',
+    ms: Date.now() - started,
+    triage: Object.fromEntries(fields.map(([k, v]) => [k, v!.value])),
+    // The element replaces personal data before the gateway under the "redact" policy.
+    ...(escalated && settings?.privacy === 'redact' && detectPii(record.text).length > 0
+      ? { redacted: true }
+      : {}),
+  };
+}
+
+/** Publishes the element's outcome as the job's result, unless a newer job took its place. */
+async function publishOutcome(result: JobResult): Promise<void> {
+  const latest = (await chrome.storage.session.get(JOB_KEY))[JOB_KEY] as JobResult | undefined;
+  if (latest && latest.id !== result.id) return;
+  await chrome.storage.session.set({ [JOB_KEY]: result });
+}
+
+/** A handed-off "Triage this ticket": the element triages it once; its outcome becomes the job's result. */
+async function runHandoff(handed: JobResult): Promise<void> {
+  const started = Date.now();
+  triage.ticket = handed.input;
+  lastTriageError = undefined;
+  let result: JobResult;
+  try {
+    result = triageDone(handed, await triage.triage(handed.input), started);
+  } catch (error) {
+    // The element reports the real cause through tier-triage-error (triage() then rejects as aborted).
+    const cause = lastTriageError ?? toTierError(error);
+    const attempts = (
+      cause.data as { attempts?: { ok: boolean; error?: { code: string; message: string } }[] }
+    )?.attempts;
+    const first = attempts?.find((a) => !a.ok && a.error)?.error;
+    result = {
+      ...handed,
+      state: 'error',
+      error: first ?? { code: cause.code, message: cause.message },
+      ms: Date.now() - started,
+    };
   }
+  if (job?.id === handed.id) job = result;
+  draw();
+  await publishOutcome(result).catch(() => undefined);
+}
+
+/** Shows a job; a handed-off triage job's ticket goes into the element (once), which triages it. */
+function show(next: JobResult): void {
+  if (next.kind === 'triage' && next.state === 'handoff') {
+    if (fed.has(next.id)) return; // already running here: keep showing its progress
+    fed.add(next.id);
+    job = { ...next, state: 'running' };
+    draw();
+    void runHandoff(next);
+    return;
+  }
+  job = next;
   draw();
 }
 

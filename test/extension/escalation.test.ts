@@ -1,8 +1,9 @@
 /**
- * Triage from the context menu's handler with a gateway configured: the device answers first, the
- * router's cascade verifier rejects the tiny model's non-JSON answer, and the job escalates to the
- * mid tier through the real gateway (src/server) in front of the provider stand-in. Personal data is
- * redacted before it leaves and restored in the answer shown.
+ * Triage from the context menu's handler with a gateway configured: the job is handed to the side
+ * panel's `<tier-triage>`, the device answers first, the tiny model's answer is rejected (not the
+ * triage JSON), and the element escalates to the mid tier through the real gateway (src/server) in
+ * front of the provider stand-in. Personal data is redacted before it leaves and restored in the
+ * answer shown; the job's result says which tier answered and why, and the ledger books it.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -17,7 +18,7 @@ import { startUpstream, type Upstream } from '../support/upstream.ts';
 
 const TOKEN = 'extension-user-token-0123456789abcdef';
 const TRIAGE_JSON =
-  '{"category": "billing", "priority": "high", "summary": "Charged twice", "reply": "We will refund [EMAIL_1] today."}';
+  '{"category": "get_refund", "priority": "high", "sentiment": "negative", "language": "en", "summary": "Charged twice", "reply": "We will refund [EMAIL_1] today."}';
 
 describe('triage escalates through the configured gateway', () => {
   let ext: LaunchedExtension;
@@ -87,13 +88,20 @@ describe('triage escalates through the configured gateway', () => {
         globalThis as unknown as { tierAssist: { runMenu(kind: string, text: string): Promise<unknown> } }
       ).tierAssist.runMenu('triage', 'I was charged twice for order 1234. Write to ann@example.com please.'),
     );
+    await panel.waitForFunction(() => document.querySelector('tier-triage')?.ready);
     await panel.waitForSelector('#job[data-state="done"]', { timeout: 60_000 });
     const meta = (await panel.textContent('#job .meta')) ?? '';
     expect(meta).toContain('mid tier via your gateway');
     expect(meta).toContain('rejected');
     expect(meta).toContain('Personal data was replaced');
     expect(await panel.textContent('#result')).toContain('We will refund ann@example.com today.');
-    expect(await panel.textContent('.triage')).toContain('billing');
+    expect(await panel.textContent('.triage')).toContain('priority: high');
+    // The element's fields came from the gateway.
+    const cell = await panel.locator('tier-triage td[data-field="priority"]').textContent();
+    expect(cell).toContain('gateway');
+    expect(await panel.locator('tier-triage #f-reply').inputValue()).toBe(
+      'We will refund ann@example.com today.',
+    );
 
     const sent = JSON.stringify(upstream.requests.map((r) => r.body));
     expect(upstream.requests.length).toBeGreaterThan(0);
