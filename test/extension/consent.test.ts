@@ -2,40 +2,33 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ghostState,
-  launchExtension,
-  setOptions,
+  launchWithSite,
   waitForGhost,
+  type ExtensionWithSite,
   type LaunchedExtension,
 } from '../support/extension.ts';
-import { makeTinyLlamaGguf } from '../support/gguf.ts';
-import { startStaticServer, type StaticServer } from '../support/static-server.ts';
+import type { StaticServer } from '../support/static-server.ts';
 
 describe('model download consent', () => {
+  let env: ExtensionWithSite;
   let ext: LaunchedExtension;
   let site: StaticServer;
 
   beforeAll(async () => {
-    site = await startStaticServer();
-    site.set('/model.gguf', makeTinyLlamaGguf({ reply: ' world.' }), 'application/octet-stream');
-    site.set('/p.html', '<!doctype html><title>p</title><textarea id="t" aria-label="t"></textarea>');
-    ext = await launchExtension({ webgpu: false });
-    const notice = await setOptions(ext, {
-      modelUrl: `${site.url}/model.gguf`,
-      debounceMs: 100,
-      allowDownload: false,
+    env = await launchWithSite({
+      reply: ' world.',
+      pages: { '/p.html': '<!doctype html><title>p</title><textarea id="t" aria-label="t"></textarea>' },
+      options: { debounceMs: 100, allowDownload: false },
     });
-    expect(notice).toBe('Saved.');
+    ({ ext, site } = env);
   });
 
   afterAll(async () => {
-    await ext?.close();
-    await site?.close();
+    await env?.close();
   });
 
   it('suggests nothing and downloads nothing before consent', async () => {
-    const page = await ext.context.newPage();
-    await page.goto(`${site.url}/p.html`);
-    await page.waitForFunction(() => document.documentElement.dataset.tierAssist === 'connected');
+    const page = await env.openSitePage('/p.html');
     await page.click('#t');
     await page.keyboard.type('Hello');
     await page.waitForTimeout(600);
@@ -57,9 +50,7 @@ describe('model download consent', () => {
     expect(site.hits.get('/model.gguf')).toBe(1);
     await popup.close();
 
-    const page = await ext.context.newPage();
-    await page.goto(`${site.url}/p.html`);
-    await page.waitForFunction(() => document.documentElement.dataset.tierAssist === 'connected');
+    const page = await env.openSitePage('/p.html');
     await page.click('#t');
     await page.keyboard.type('Hello');
     expect(await waitForGhost(page)).toBe(' world.');

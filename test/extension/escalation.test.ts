@@ -11,9 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from '../../src/server/cli.ts';
-import { launchExtension, setOptions, type LaunchedExtension } from '../support/extension.ts';
-import { makeTinyLlamaGguf } from '../support/gguf.ts';
-import { startStaticServer, type StaticServer } from '../support/static-server.ts';
+import { launchWithSite, type ExtensionWithSite, type LaunchedExtension } from '../support/extension.ts';
 import { startUpstream, type Upstream } from '../support/upstream.ts';
 
 const TOKEN = 'extension-user-token-0123456789abcdef';
@@ -22,7 +20,7 @@ const TRIAGE_JSON =
 
 describe('triage escalates through the configured gateway', () => {
   let ext: LaunchedExtension;
-  let site: StaticServer;
+  let env: ExtensionWithSite;
   let upstream: Upstream;
   let gateway: ReturnType<typeof startServer>;
   let gatewayUrl: string;
@@ -64,17 +62,12 @@ describe('triage escalates through the configured gateway', () => {
     );
     gatewayUrl = `http://127.0.0.1:${(gateway.server.address() as AddressInfo).port}`;
 
-    site = await startStaticServer();
-    site.set('/model.gguf', makeTinyLlamaGguf({ reply: ' not json at all.' }), 'application/octet-stream');
-    ext = await launchExtension({ webgpu: false });
-    expect(
-      await setOptions(ext, { modelUrl: `${site.url}/model.gguf`, gatewayUrl, gatewayToken: TOKEN }),
-    ).toBe('Saved.');
+    env = await launchWithSite({ reply: ' not json at all.', options: { gatewayUrl, gatewayToken: TOKEN } });
+    ext = env.ext;
   });
 
   afterAll(async () => {
-    await ext?.close();
-    await site?.close();
+    await env?.close();
     await gateway?.close();
     await upstream?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });

@@ -7,12 +7,11 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ghostState,
-  launchExtension,
-  setOptions,
+  launchWithSite,
   waitForGhost,
+  type ExtensionWithSite,
   type LaunchedExtension,
 } from '../support/extension.ts';
-import { makeTinyLlamaGguf } from '../support/gguf.ts';
 import { startStaticServer, type StaticServer } from '../support/static-server.ts';
 
 const RECORDER = `<script>
@@ -45,48 +44,42 @@ async function typeIn(page: Page, selector: string, text: string): Promise<void>
 }
 
 describe('ghost text with the wasm engine (built extension)', () => {
+  let env: ExtensionWithSite;
   let ext: LaunchedExtension;
   let site: StaticServer;
   let other: StaticServer;
 
   beforeAll(async () => {
-    site = await startStaticServer();
-    other = await startStaticServer();
-    site.set('/model.gguf', makeTinyLlamaGguf({ reply: REPLY }), 'application/octet-stream');
-    site.set('/fields.html', PAGE);
-    site.set(
-      '/inner.html',
-      '<!doctype html><title>inner</title><textarea id="inner" aria-label="inner"></textarea>',
-    );
-    site.set(
-      '/nested.html',
-      `<!doctype html><title>nested</title><iframe id="f" src="/inner.html" title="inner"></iframe><div id="host"></div>
+    env = await launchWithSite({
+      reply: REPLY,
+      pages: {
+        '/fields.html': PAGE,
+        '/lines.html': LINES,
+        '/inner.html':
+          '<!doctype html><title>inner</title><textarea id="inner" aria-label="inner"></textarea>',
+        '/nested.html': `<!doctype html><title>nested</title><iframe id="f" src="/inner.html" title="inner"></iframe><div id="host"></div>
       <script src="/shadow.js"></script>`,
-    );
-    site.set(
-      '/shadow.js',
-      "document.getElementById('host').attachShadow({ mode: 'open' }).innerHTML = '<input type=\"text\" aria-label=\"in shadow\">';",
-      'text/javascript',
-    );
-    site.set(
-      '/strict.html',
-      `<!doctype html><meta http-equiv="Content-Security-Policy" content="default-src 'self'; style-src 'self'; script-src 'self'">
+        '/shadow.js': {
+          body: "document.getElementById('host').attachShadow({ mode: 'open' }).innerHTML = '<input type=\"text\" aria-label=\"in shadow\">';",
+          type: 'text/javascript',
+        },
+        '/strict.html': `<!doctype html><meta http-equiv="Content-Security-Policy" content="default-src 'self'; style-src 'self'; script-src 'self'">
       <title>strict</title><textarea id="t" aria-label="t"></textarea>`,
-    );
-    site.set('/lines.html', LINES);
+      },
+      options: { debounceMs: DEBOUNCE },
+    });
+    ({ ext, site } = env);
+    other = await startStaticServer();
     other.set('/fields.html', PAGE);
-    ext = await launchExtension({ webgpu: false });
-    const notice = await setOptions(ext, { modelUrl: `${site.url}/model.gguf`, debounceMs: DEBOUNCE });
-    expect(notice).toBe('Saved.');
   });
 
   afterAll(async () => {
-    await ext?.close();
-    await site?.close();
+    await env?.close();
     await other?.close();
   });
 
-  const open = async (server: StaticServer = site): Promise<Page> => {
+  const open = async (server?: StaticServer): Promise<Page> => {
+    if (!server) return env.openSitePage('/fields.html');
     const page = await ext.context.newPage();
     await page.goto(`${server.url}/fields.html`);
     await page.waitForFunction(() => document.documentElement.dataset.tierAssist === 'connected');
@@ -170,9 +163,7 @@ describe('ghost text with the wasm engine (built extension)', () => {
   };
 
   it('draws no ghost over text after the caret (textarea, input, contenteditable)', async () => {
-    const page = await ext.context.newPage();
-    await page.goto(`${site.url}/lines.html`);
-    await page.waitForFunction(() => document.documentElement.dataset.tierAssist === 'connected');
+    const page = await env.openSitePage('/lines.html');
     // Warm-up: the same field with the caret at the end suggests, so a missing ghost below is the rule.
     await typeAt(page, '#ta', 'Hello', 5, ',');
     expect(await waitForGhost(page, 60_000)).toBe(REPLY);
@@ -199,9 +190,7 @@ describe('ghost text with the wasm engine (built extension)', () => {
   });
 
   it('shows the ghost at the end of a line with more lines below, on that line only; Tab inserts it there', async () => {
-    const page = await ext.context.newPage();
-    await page.goto(`${site.url}/lines.html`);
-    await page.waitForFunction(() => document.documentElement.dataset.tierAssist === 'connected');
+    const page = await env.openSitePage('/lines.html');
     const before = await skipped(page);
     // Whitespace after the caret on its line does not count as text.
     await typeAt(page, '#ta', 'first lin  \nsecond line\nthird', 9, 'e');
@@ -254,9 +243,7 @@ describe('ghost text with the wasm engine (built extension)', () => {
   });
 
   it('draws correctly on a page with a strict CSP (no inline styles or scripts allowed)', async () => {
-    const page = await ext.context.newPage();
-    await page.goto(`${site.url}/strict.html`);
-    await page.waitForFunction(() => document.documentElement.dataset.tierAssist === 'connected');
+    const page = await env.openSitePage('/strict.html');
     await typeIn(page, '#t', 'Hello');
     expect(await waitForGhost(page)).toBe(REPLY);
     const colors = await page.evaluate(() => {
@@ -271,9 +258,7 @@ describe('ghost text with the wasm engine (built extension)', () => {
   });
 
   it('works in a same-origin iframe and inside an open shadow root', async () => {
-    const page = await ext.context.newPage();
-    await page.goto(`${site.url}/nested.html`);
-    await page.waitForFunction(() => document.documentElement.dataset.tierAssist === 'connected');
+    const page = await env.openSitePage('/nested.html');
     const frame = page.frameLocator('#f');
     await frame.locator('#inner').click();
     await page.keyboard.type('Hello', { delay: 10 });

@@ -11,9 +11,12 @@ import { HostEngine } from '../../extension/sidepanel/engine.ts';
 import type { Payload, Results } from '../../extension/messaging.ts';
 import type { ModelDescriptor } from '../../src/engines/types.ts';
 import { EngineUnavailableError, NotFoundError } from '../../src/errors.ts';
-import { launchExtension, setOptions, type LaunchedExtension } from '../support/extension.ts';
-import { makeTinyLlamaGguf } from '../support/gguf.ts';
-import { startStaticServer, type StaticServer } from '../support/static-server.ts';
+import {
+  launchExtension,
+  launchWithSite,
+  type ExtensionWithSite,
+  type LaunchedExtension,
+} from '../support/extension.ts';
 
 const PANEL = 'extension/sidepanel/index.html';
 const TICKET = 'I want my money back, please refund my last order.';
@@ -154,20 +157,17 @@ describe('side panel triage with the classifier only (no model download allowed)
 
 describe('side panel triage on the extension engine host', () => {
   let ext: LaunchedExtension;
-  let site: StaticServer;
+  let env: ExtensionWithSite;
   const ANSWER =
     '{"category":"get_refund","priority":"high","sentiment":"negative","language":"en","summary":"Wants a refund","reply":"Sorry! Your refund is on its way."}';
 
   beforeAll(async () => {
-    site = await startStaticServer();
-    site.set('/model.gguf', makeTinyLlamaGguf({ reply: ANSWER }), 'application/octet-stream');
-    ext = await launchExtension({ webgpu: false });
-    expect(await setOptions(ext, { modelUrl: `${site.url}/model.gguf` })).toBe('Saved.');
+    env = await launchWithSite({ reply: ANSWER });
+    ext = env.ext;
   });
 
   afterAll(async () => {
-    await ext?.close();
-    await site?.close();
+    await env?.close();
   });
 
   it('fills the LLM fields from the shared on-device engine (JSON schema constrained)', async () => {
@@ -193,20 +193,17 @@ describe('side panel triage on the extension engine host', () => {
 
 describe('one context-menu triage: one model run, shown in the panel, booked in the ledger', () => {
   let ext: LaunchedExtension;
-  let site: StaticServer;
+  let env: ExtensionWithSite;
   const ANSWER =
     '{"category":"track_order","priority":"normal","sentiment":"neutral","language":"en","summary":"Asks where the parcel is","reply":"Your parcel is on its way."}';
 
   beforeAll(async () => {
-    site = await startStaticServer();
-    site.set('/model.gguf', makeTinyLlamaGguf({ reply: ANSWER }), 'application/octet-stream');
-    ext = await launchExtension({ webgpu: false });
-    expect(await setOptions(ext, { modelUrl: `${site.url}/model.gguf` })).toBe('Saved.');
+    env = await launchWithSite({ reply: ANSWER });
+    ext = env.ext;
   });
 
   afterAll(async () => {
-    await ext?.close();
-    await site?.close();
+    await env?.close();
   });
 
   it('runs the engine exactly once and the panel shows the device answer', async () => {

@@ -1,21 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchExtension, setOptions, type LaunchedExtension } from '../support/extension.ts';
-import { startStaticServer, type StaticServer } from '../support/static-server.ts';
+import { launchWithSite, type ExtensionWithSite, type LaunchedExtension } from '../support/extension.ts';
 
 describe('side panel when the model cannot load', () => {
+  let env: ExtensionWithSite;
   let ext: LaunchedExtension;
-  let site: StaticServer;
 
   beforeAll(async () => {
-    site = await startStaticServer();
-    ext = await launchExtension({ webgpu: false });
     // A model URL that does not exist (404 on a local server).
-    expect(await setOptions(ext, { modelUrl: `${site.url}/missing.gguf` })).toBe('Saved.');
+    env = await launchWithSite({ reply: null, modelPath: '/missing.gguf' });
+    ext = env.ext;
   });
 
   afterAll(async () => {
-    await ext?.close();
-    await site?.close();
+    await env?.close();
   });
 
   it('shows a menu job that cannot run with what to do next, and the router decision', async () => {

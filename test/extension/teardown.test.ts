@@ -1,26 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchExtension, setOptions, waitForGhost, type LaunchedExtension } from '../support/extension.ts';
-import { makeTinyLlamaGguf } from '../support/gguf.ts';
-import { startStaticServer, type StaticServer } from '../support/static-server.ts';
+import { launchWithSite, waitForGhost, type ExtensionWithSite } from '../support/extension.ts';
 
 describe('content script teardown', () => {
-  let ext: LaunchedExtension;
-  let site: StaticServer;
+  let env: ExtensionWithSite;
 
   beforeAll(async () => {
-    site = await startStaticServer();
-    site.set('/model.gguf', makeTinyLlamaGguf({ reply: ' world.' }), 'application/octet-stream');
-    site.set('/p.html', '<!doctype html><title>p</title><textarea id="t" aria-label="t"></textarea>');
-    ext = await launchExtension({ webgpu: false });
-    expect(await setOptions(ext, { modelUrl: `${site.url}/model.gguf`, debounceMs: 100 })).toBe('Saved.');
+    env = await launchWithSite({
+      reply: ' world.',
+      pages: { '/p.html': '<!doctype html><title>p</title><textarea id="t" aria-label="t"></textarea>' },
+      options: { debounceMs: 100 },
+    });
   });
 
   afterAll(async () => {
-    await ext?.close();
-    await site?.close();
+    await env?.close();
   });
 
   it('removes its UI and stops listening when the extension goes away', async () => {
+    const { ext, site } = env;
     const page = await ext.context.newPage();
     await page.goto(`${site.url}/p.html`);
     await page.waitForFunction(() => document.documentElement.dataset.tierGhost === 'on');

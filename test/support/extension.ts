@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page, type Worker } from 'playwright-core';
 import { CHROMIUM_ARGS, WEBGPU_ARGS, chromiumPath } from './chromium.ts';
+import { makeTinyLlamaGguf } from './gguf.ts';
+import { startStaticServer, type StaticServer } from './static-server.ts';
 
 export const EXTENSION_DIR = resolve(import.meta.dirname, '../../dist/extension');
 
@@ -168,4 +170,69 @@ export async function setOptions(
   const notice = (await page.textContent('#notice')) ?? '';
   await page.close();
   return notice;
+}
+
+export type OptionFields = Parameters<typeof setOptions>[1];
+
+export interface ExtensionWithSite {
+  ext: LaunchedExtension;
+  /** The 127.0.0.1 site serving the pages and the model. */
+  site: StaticServer;
+  /** The model URL set in the options (`${site.url}/model.gguf`, or `modelPath`). */
+  modelUrl: string;
+  /** Opens `path` of the site in a new tab and waits until the content script is connected. */
+  openSitePage(path: string): Promise<Page>;
+  close(): Promise<void>;
+}
+
+/**
+ * The preamble of the suites that need a model: a static site on 127.0.0.1 serving the tiny GGUF
+ * (whose continuation is `reply`) and `pages`, the built extension launched (wasm engine), and the
+ * options saved the way a person does (model URL plus `options`; it fails unless the options page
+ * says "Saved."). `reply: null` serves no model (a URL that answers 404).
+ */
+export async function launchWithSite(
+  setup: {
+    reply?: string | null;
+    /** Files the site serves: HTML, or a body with its content type. */
+    pages?: Record<string, string | { body: string; type: string }>;
+    /** Where the model is served (default `/model.gguf`). */
+    modelPath?: string;
+    options?: Omit<OptionFields, 'modelUrl'>;
+  } = {},
+): Promise<ExtensionWithSite> {
+  const site = await startStaticServer();
+  let ext: LaunchedExtension | undefined;
+  try {
+    const modelPath = setup.modelPath ?? '/model.gguf';
+    if (setup.reply !== null)
+      site.set(modelPath, makeTinyLlamaGguf({ reply: setup.reply ?? ' world.' }), 'application/octet-stream');
+    for (const [path, page] of Object.entries(setup.pages ?? {}))
+      if (typeof page === 'string') site.set(path, page);
+      else site.set(path, page.body, page.type);
+    ext = await launchExtension({ webgpu: false });
+    const modelUrl = `${site.url}${modelPath}`;
+    const notice = await setOptions(ext, { modelUrl, ...setup.options });
+    if (notice !== 'Saved.') throw new Error(`The options page did not save the test settings: ${notice}`);
+    const launched = ext;
+    return {
+      ext: launched,
+      site,
+      modelUrl,
+      async openSitePage(path: string) {
+        const page = await launched.context.newPage();
+        await page.goto(`${site.url}${path}`);
+        await page.waitForFunction(() => document.documentElement.dataset.tierAssist === 'connected');
+        return page;
+      },
+      async close() {
+        await launched.close();
+        await site.close();
+      },
+    };
+  } catch (error) {
+    await ext?.close();
+    await site.close();
+    throw error;
+  }
 }
