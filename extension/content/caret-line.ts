@@ -113,3 +113,81 @@ export function textFollowsCaret(doc: Document, after: string): boolean {
   const overlap = Math.min(at.bottom, char.bottom) - Math.max(at.top, char.top);
   return overlap > Math.min(at.height || char.height, char.height) / 2;
 }
+
+/** The field's box and font metrics the measurement copies (as the overlay's mirror does). */
+const MEASURED_STYLES = [
+  'fontFamily',
+  'fontSize',
+  'fontWeight',
+  'fontStyle',
+  'fontVariant',
+  'fontStretch',
+  'letterSpacing',
+  'wordSpacing',
+  'textTransform',
+  'textIndent',
+  'tabSize',
+  'lineHeight',
+  'paddingTop',
+  'paddingRight',
+  'paddingBottom',
+  'paddingLeft',
+  'borderTopWidth',
+  'borderRightWidth',
+  'borderBottomWidth',
+  'borderLeftWidth',
+] as const;
+
+/**
+ * In a textarea with text below the caret's line, a ghost that wraps would be drawn over the next
+ * line. Returns the longest word-boundary prefix of `suggestion` that stays on the caret's visual
+ * line ('' when not even one word fits), laid out with the field's font and line width (a hidden
+ * element of our own, removed right after).
+ */
+export function fitToLine(field: HTMLTextAreaElement, before: string, suggestion: string): string {
+  const doc = field.ownerDocument;
+  const view = doc.defaultView;
+  if (!view || !suggestion) return suggestion;
+  const computed = view.getComputedStyle(field);
+  const host = doc.createElement('tier-ghost-measure');
+  const shadow = host.attachShadow({ mode: 'closed' });
+  const box = doc.createElement('div');
+  for (const name of MEASURED_STYLES) box.style[name] = computed[name];
+  Object.assign(box.style, {
+    position: 'fixed',
+    left: '-100000px',
+    top: '0',
+    visibility: 'hidden',
+    borderStyle: 'solid',
+    whiteSpace: 'pre-wrap',
+    overflowWrap: 'break-word',
+    // The field's own line width (its border box, whatever its box-sizing): where its text wraps.
+    boxSizing: 'border-box',
+    width: `${field.getBoundingClientRect().width}px`,
+    height: 'auto',
+  });
+  const head = doc.createElement('span');
+  head.textContent = before;
+  const ghost = doc.createElement('span');
+  box.append(head, ghost);
+  shadow.append(box);
+  doc.documentElement.append(host);
+  const lines = (text: string): number => {
+    ghost.textContent = text;
+    const tops = new Set<number>();
+    for (const rect of Array.from(ghost.getClientRects())) if (rect.width > 0) tops.add(Math.round(rect.top));
+    return tops.size;
+  };
+  try {
+    if (lines(suggestion) <= 1) return suggestion;
+    let text = suggestion;
+    for (;;) {
+      const space = text.trimEnd().lastIndexOf(' ');
+      if (space <= 0) return '';
+      text = text.slice(0, space);
+      if (text.trim() && lines(text) <= 1) return text;
+    }
+  } finally {
+    host.remove();
+  }
+}

@@ -9,7 +9,7 @@ import { AbortError } from '../../src/errors.ts';
 import { ENGINE_PORT, portClient, request, type Results } from '../messaging.ts';
 import { resolveModel } from '../models.ts';
 import { migrate, SETTINGS_KEY, siteEnabled, type Settings } from '../settings.ts';
-import { textFollowsCaret } from './caret-line.ts';
+import { deepActiveElement, fitToLine, textFollowsCaret } from './caret-line.ts';
 
 export interface ContentDeps {
   document: Document;
@@ -117,7 +117,13 @@ export async function main(deps: ContentDeps): Promise<GhostTextController | und
         const out = await suggest({ id, before, after });
         if (signal.aborted) throw new AbortError();
         root.dataset.tierAssistHops = JSON.stringify({ backgroundMs: out.backgroundMs, hostMs: out.hostMs });
-        return { text: out.text, engineMs: out.engineMs };
+        // Text on the lines below: a ghost that wraps would cover it, so keep it to the caret's line.
+        const field = deepActiveElement(doc);
+        const text =
+          field?.localName === 'textarea' && /\S/.test(after)
+            ? fitToLine(field as HTMLTextAreaElement, before, out.text.split('\n', 1)[0] ?? '')
+            : out.text;
+        return { text, engineMs: out.engineMs };
       } finally {
         signal.removeEventListener('abort', onAbort);
       }

@@ -242,6 +242,35 @@ describe('ghost text with the wasm engine (built extension)', () => {
     await page.close();
   });
 
+  it('cuts a ghost that would wrap over the next line to what fits on the caret line', async () => {
+    const page = await env.openSitePage('/lines.html');
+    // About 41 monospace characters fit on a line: 30 typed + the 26-character reply would wrap.
+    const line = 'first line that is rather lon';
+    await typeAt(page, '#ta', `${line}\nsecond line`, line.length, 'g');
+    const ghost = await waitForGhost(page, 60_000);
+    expect(ghost.length).toBeGreaterThan(0);
+    expect(ghost.length).toBeLessThan(REPLY.length);
+    expect(REPLY.startsWith(ghost)).toBe(true);
+    const geometry = await page.evaluate(() => {
+      const field = document.getElementById('ta')!;
+      const box = field.getBoundingClientRect();
+      const ghostEl = document.querySelector('tier-ghost-text')!.shadowRoot!.querySelector('.ghost')!;
+      return {
+        fieldTop: box.top,
+        contentRight: box.left + field.clientLeft + field.clientWidth,
+        rects: Array.from(ghostEl.getClientRects()).map((r) => [r.top, r.bottom, r.right]),
+      };
+    });
+    expect(geometry.rects).toHaveLength(1);
+    const [top, bottom, right] = geometry.rects[0]!;
+    expect(top! - geometry.fieldTop).toBeGreaterThanOrEqual(0);
+    expect(bottom! - geometry.fieldTop).toBeLessThanOrEqual(4 + 20 + 1);
+    expect(right!).toBeLessThanOrEqual(geometry.contentRight + 0.5);
+    await page.keyboard.press('Tab');
+    expect(await page.inputValue('#ta')).toBe(`${line}g${ghost}\nsecond line`);
+    await page.close();
+  });
+
   it('draws correctly on a page with a strict CSP (no inline styles or scripts allowed)', async () => {
     const page = await env.openSitePage('/strict.html');
     await typeIn(page, '#t', 'Hello');
