@@ -21,7 +21,7 @@ import { toTierError, type TierError } from '../../src/errors.ts';
 import { detectPii } from '../../src/privacy/index.ts';
 import { GatewayClient } from '../../src/remote/index.ts';
 import { request, type JobKind, type JobResult } from '../messaging.ts';
-import { JOB_KEY, JOB_TITLES } from '../background/jobs.ts';
+import { HANDOFF_REASON, JOB_KEY, JOB_TITLES } from '../background/jobs.ts';
 import { ledgerStats } from '../background/stats.ts';
 import { resolveModel } from '../models.ts';
 import { migrate, SETTINGS_KEY, type Settings } from '../settings.ts';
@@ -77,7 +77,8 @@ function draw(): void {
           ? html`<section id="job" aria-live="polite" data-state=${job.state} data-kind=${job.kind}>
               <h2>${JOB_TITLES[job.kind]}</h2>
               <p class="meta">
-                Answered ${tierLabel(job)}${job.model ? html` (${job.model})` : ''}. ${job.reason}
+                ${job.state === 'running' && job.reason === HANDOFF_REASON ? '' : html`Answered ${tierLabel(job)}${job.model ? html` (${job.model})` : ''}.`}
+                ${job.reason}
                 ${job.redacted ? ' Personal data was replaced by placeholders before sending and restored here.' : ''}
               </p>
               ${job.state === 'running' ? html`<p>Working…</p>` : null}

@@ -184,7 +184,10 @@ describe('ghost text with the wasm engine (built extension)', () => {
     });
     await page.keyboard.type(',', { delay: 10 });
     await expectSkipped(page, 3);
-    // Tab still moves on as usual: nothing was captured.
+    expect(await page.textContent('#ce')).toBe('Hello, world');
+    // Nothing is shown, so Tab is not captured: it moves focus as usual and inserts nothing.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).not.toBe('ce');
     expect(await page.textContent('#ce')).toBe('Hello, world');
     await page.close();
   });
