@@ -42,7 +42,42 @@ export function caretText(el: EditableField): CaretText | null {
   const tail = doc.createRange();
   tail.selectNodeContents(el);
   tail.setStart(caret.startContainer, caret.startOffset);
-  return { before: head.toString(), after: tail.toString() };
+  const after = tail.toString();
+  // Range text has no line breaks between blocks or at <br>: put one back where the caret's line ends,
+  // so "end of a line with more lines below" does not read as "in the middle of a word"
+  return { before: head.toString(), after: after && lineEndsAt(el, caret) ? `\n${after}` : after };
+}
+
+const BLOCK_DISPLAY = /^(block|flex|grid|list-item|table|table-row|table-cell|flow-root)$/;
+
+/** True when nothing but whitespace follows the caret before its block ends or the next <br>. */
+function lineEndsAt(root: HTMLElement, caret: Range): boolean {
+  let block: Node = root;
+  for (let n: Node | null = caret.startContainer; n && n !== root; n = n.parentNode) {
+    if (n instanceof Element && BLOCK_DISPLAY.test(getComputedStyle(n).display)) {
+      block = n;
+      break;
+    }
+  }
+  const rest = root.ownerDocument.createRange();
+  rest.selectNodeContents(block);
+  rest.setStart(caret.startContainer, caret.startOffset);
+  const walker = root.ownerDocument.createTreeWalker(rest.cloneContents(), NodeFilter.SHOW_ALL);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (n.nodeName === 'BR') return true;
+    if (n instanceof Element && n.nodeName !== 'SPAN' && BLOCK_DISPLAY.test(blockDisplayOf(n))) return true;
+    if (n.nodeType === Node.TEXT_NODE && /\S/.test(n.nodeValue ?? '')) return false;
+  }
+  // the caret's block has no more text: the next text (if any) is on another line, unless the caret
+  // is in the field's own inline text
+  return block !== root;
+}
+
+/** Display of an element from a cloned fragment (no computed style there): by tag, like a UA sheet. */
+function blockDisplayOf(el: Element): string {
+  return /^(DIV|P|LI|UL|OL|H[1-6]|BLOCKQUOTE|PRE|TABLE|TR|TD|TH|SECTION|ARTICLE)$/.test(el.nodeName)
+    ? 'block'
+    : 'inline';
 }
 
 /**

@@ -141,6 +141,27 @@ describe('other fields', () => {
     expect(editor.textContent).toBe('xyz Hello world');
   });
 
+  it('in a contenteditable, the end of a line with lines below is not mid-word', async () => {
+    const { controller, requests } = setup(
+      '<div contenteditable="true" style="width:300px"><div>Hello</div><div>next line</div></div>',
+    );
+    current = controller;
+    const editor = document.querySelector<HTMLElement>('[contenteditable]')!;
+    const first = editor.firstElementChild!;
+    await userEvent.click(editor);
+    document.getSelection()!.collapse(first.firstChild, 5);
+    await userEvent.keyboard('X');
+    await until(() => controller.suggestion === ' world');
+    expect(requests.at(-1)).toEqual({ before: 'HelloX', after: '\nnext line' });
+
+    // <br> ends a line too; text after the caret on the same line still blocks a mid-word ask
+    editor.innerHTML = 'Hi<br>there';
+    document.getSelection()!.collapse(editor.firstChild, 2);
+    await userEvent.keyboard('m');
+    await until(() => requests.at(-1)?.before === 'Him');
+    expect(requests.at(-1)!.after).toBe('\nthere');
+  });
+
   it('works in an open shadow root', async () => {
     const { controller } = setup('<div id="h"></div>');
     current = controller;
