@@ -12,6 +12,8 @@
  * DOM note: reads the focused element, selection and client rects; changes nothing.
  */
 
+import { COPIED_STYLES } from '../../src/autocomplete/index.ts';
+
 /** The focused element, through open shadow roots and same-origin iframes. */
 export function deepActiveElement(doc: Document): Element | null {
   let el: Element | null = doc.activeElement;
@@ -114,30 +116,6 @@ export function textFollowsCaret(doc: Document, after: string): boolean {
   return overlap > Math.min(at.height || char.height, char.height) / 2;
 }
 
-/** The field's box and font metrics the measurement copies (as the overlay's mirror does). */
-const MEASURED_STYLES = [
-  'fontFamily',
-  'fontSize',
-  'fontWeight',
-  'fontStyle',
-  'fontVariant',
-  'fontStretch',
-  'letterSpacing',
-  'wordSpacing',
-  'textTransform',
-  'textIndent',
-  'tabSize',
-  'lineHeight',
-  'paddingTop',
-  'paddingRight',
-  'paddingBottom',
-  'paddingLeft',
-  'borderTopWidth',
-  'borderRightWidth',
-  'borderBottomWidth',
-  'borderLeftWidth',
-] as const;
-
 /**
  * In a textarea with text below the caret's line, a ghost that wraps would be drawn over the next
  * line. Returns the longest word-boundary prefix of `suggestion` that stays on the caret's visual
@@ -152,7 +130,7 @@ export function fitToLine(field: HTMLTextAreaElement, before: string, suggestion
   const host = doc.createElement('tier-ghost-measure');
   const shadow = host.attachShadow({ mode: 'closed' });
   const box = doc.createElement('div');
-  for (const name of MEASURED_STYLES) box.style[name] = computed[name];
+  for (const name of COPIED_STYLES) box.style[name] = computed[name];
   Object.assign(box.style, {
     position: 'fixed',
     left: '-100000px',

@@ -11,7 +11,8 @@
 import { isTextControl, selectionFor } from './caret.ts';
 import type { EditableField } from './eligibility.ts';
 
-const COPIED_STYLES = [
+/** The field's box and font styles a mirror copies to lay text out as the field does. */
+export const COPIED_STYLES = [
   'boxSizing',
   'fontFamily',
   'fontSize',
