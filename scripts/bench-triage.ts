@@ -10,7 +10,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { mulberry32 } from '../src/prng.ts';
+import { mulberry32, shuffleInPlace } from '../src/prng.ts';
 import { launchChromium } from '../test/support/chromium.ts';
 import { startStaticServer } from '../test/support/static-server.ts';
 import type { TierTriage } from '../components/tier-triage/tier-triage.ts';
@@ -32,13 +32,7 @@ if (!Number.isInteger(queueSize) || queueSize < 1) {
 const data = loadIntents('banking77', values.data);
 // the worker trains on everything the team has; BANKING77's validation slice is part of its train.csv
 const train = [...data.train, ...data.validation];
-const random = mulberry32(5);
-const shuffled = [...data.test];
-for (let i = shuffled.length - 1; i > 0; i--) {
-  const j = Math.floor(random() * (i + 1));
-  [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
-}
-const queue = shuffled.slice(0, queueSize);
+const queue = shuffleInPlace([...data.test], mulberry32(5)).slice(0, queueSize);
 
 const dist = resolve(import.meta.dirname, '../dist/components');
 const server = await startStaticServer();

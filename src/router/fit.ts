@@ -3,7 +3,7 @@
  * Deterministic: a seeded PRNG shuffles, so the same data gives byte-identical weights.
  */
 import type { Features } from './features.ts';
-import { mulberry32 } from '../prng.ts';
+import { mulberry32, shuffleInPlace } from '../prng.ts';
 import { sigmoid } from './model.ts';
 
 export interface Example {
@@ -46,12 +46,7 @@ export function fitLogistic(examples: Example[], o: FitOptions): LinearModel {
   const lam = o.l2 / totalW;
   const x = new Float64Array(denseDim);
   for (let ep = 0; ep < o.epochs; ep++) {
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(rand() * (i + 1));
-      const t = order[i] as number;
-      order[i] = order[j] as number;
-      order[j] = t;
-    }
+    shuffleInPlace(order, rand);
     for (const ei of order) {
       const e = examples[ei] as Example;
       let z = b;

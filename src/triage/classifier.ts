@@ -11,7 +11,7 @@
  * costs memory only for the n-grams that occur.
  */
 import { InvalidInputError } from '../errors.ts';
-import { mulberry32 } from '../prng.ts';
+import { mulberry32, shuffleInPlace } from '../prng.ts';
 import { DEFAULT_FEATURES, featurize, type FeatureOptions, type SparseVector } from './features.ts';
 import { HiddenLayer, type EncodedExample, type HiddenState } from './hidden.ts';
 
@@ -580,10 +580,7 @@ export class IntentClassifier {
     const dropRows = new Int32Array(longest);
     const dropVals = new Float32Array(longest);
     for (let epoch = 0; epoch < epochs; epoch++) {
-      for (let i = order.length - 1; i > 0; i--) {
-        const j = Math.floor(random() * (i + 1));
-        [order[i], order[j]] = [order[j]!, order[i]!];
-      }
+      shuffleInPlace(order, random);
       for (const idx of order) {
         const ex = data[idx]!;
         if (ex.y < 0) continue;

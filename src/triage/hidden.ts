@@ -7,7 +7,7 @@
  * and averaged with the linear model it is right more often than either (docs/bench/triage.md).
  * Pure TypeScript: runs in Node, a Web Worker or the page.
  */
-import { mulberry32 } from '../prng.ts';
+import { mulberry32, shuffleInPlace } from '../prng.ts';
 
 /** Plain data of the hidden layer (what export/import and the worker move around). */
 export interface HiddenState {
@@ -182,10 +182,7 @@ export class HiddenLayer {
     const order = Array.from(data.keys());
     let step = 0;
     for (let epoch = 0; epoch < options.epochs; epoch++) {
-      for (let i = order.length - 1; i > 0; i--) {
-        const j = Math.floor(random() * (i + 1));
-        [order[i], order[j]] = [order[j]!, order[i]!];
-      }
+      shuffleInPlace(order, random);
       const lr = options.learningRate * (1 - (0.9 * epoch) / options.epochs);
       for (const idx of order) {
         const ex = data[idx]!;
