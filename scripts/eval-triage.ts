@@ -10,7 +10,13 @@
  */
 import { parseArgs } from 'node:util';
 import { IntentClassifier } from '../src/triage/classifier.ts';
-import { DATASETS, loadClincAsBanking77, loadIntents, type DatasetName } from './lib/intents.ts';
+import {
+  DATASETS,
+  hiddenUnitsOption,
+  loadClincAsBanking77,
+  loadIntents,
+  type DatasetName,
+} from './lib/intents.ts';
 import { evaluate, type EvalResult } from './lib/intents-eval.ts';
 
 const { values } = parseArgs({
@@ -22,10 +28,7 @@ const { values } = parseArgs({
   },
 });
 
-if (values.hidden !== undefined && !/^\d+$/.test(values.hidden)) {
-  console.error(`--hidden takes a whole number of hidden units (0: linear model), not "${values.hidden}".`);
-  process.exit(2);
-}
+const hidden = hiddenUnitsOption(values.hidden);
 
 const names = values.only ? (values.only.split(',') as DatasetName[]) : [...DATASETS];
 const results: Partial<Record<DatasetName, EvalResult>> = {};
@@ -37,7 +40,7 @@ for (const name of names) {
   model.train(data.train, {
     validation: data.validation,
     outOfScopeLabel: data.outOfScopeLabel,
-    ...(values.hidden !== undefined ? { hidden: Number(values.hidden) } : {}),
+    ...hidden,
   });
   const trainSeconds = (performance.now() - t0) / 1000;
   results[name] = evaluate(model, data, trainSeconds);

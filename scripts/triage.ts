@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { InvalidInputError, serializeError } from '../src/errors.ts';
 import { IntentClassifier } from '../src/triage/classifier.ts';
 import { exportModel } from '../src/triage/schema.ts';
-import { DATASETS, loadIntents, type DatasetName } from './lib/intents.ts';
+import { DATASETS, hiddenUnitsOption, loadIntents, type DatasetName } from './lib/intents.ts';
 
 const { values } = parseArgs({
   options: {
@@ -36,12 +36,7 @@ if (!DATASETS.includes(dataset)) {
   process.exit(2);
 }
 
-if (values.hidden !== undefined && !/^\d+$/.test(values.hidden)) {
-  console.error(
-    `--hidden takes a whole number of hidden units (0 for a linear model), not "${values.hidden}".`,
-  );
-  process.exit(2);
-}
+const hidden = hiddenUnitsOption(values.hidden);
 
 const data = loadIntents(dataset, values.data);
 const model = new IntentClassifier();
@@ -51,7 +46,7 @@ model.train(data.train, {
   ...(values.l2 ? { l2: Number(values.l2) } : {}),
   ...(values.epochs ? { epochs: Number(values.epochs) } : {}),
   ...(values.dropout ? { dropout: Number(values.dropout) } : {}),
-  ...(values.hidden ? { hidden: Number(values.hidden) } : {}),
+  ...hidden,
 });
 
 if (values.export) {

@@ -108,3 +108,16 @@ export function loadClincAsBanking77(
     }),
   );
 }
+
+/**
+ * The triage CLIs' `--hidden N` as `train()` options ({} when absent). Not a whole number: prints what
+ * it takes and exits with 2.
+ */
+export function hiddenUnitsOption(raw: string | undefined): { hidden?: number } {
+  if (raw === undefined) return {};
+  if (!/^\d+$/.test(raw)) {
+    console.error(`--hidden takes a whole number of hidden units (0 for a linear model), not "${raw}".`);
+    process.exit(2);
+  }
+  return { hidden: Number(raw) };
+}
