@@ -101,28 +101,24 @@ function bytesOf(values: Uint32Array | Float32Array): Uint8Array {
   return bytes;
 }
 
-/** 32-bit words from little-endian bytes (a trailing partial word is dropped), as a fresh aligned copy. */
-function wordsOf(bytes: Uint8Array): DataView {
-  const aligned = new Uint8Array(bytes.length & ~3);
-  aligned.set(bytes.subarray(0, aligned.length));
-  if (LITTLE_ENDIAN) return new DataView(aligned.buffer);
-  const view = new DataView(aligned.buffer);
-  for (let i = 0; i < aligned.length; i += 4) view.setUint32(i, view.getUint32(i, true));
-  return view;
+/**
+ * The native-order 32-bit words in little-endian `bytes` (a trailing partial word is dropped): the
+ * bytes' own buffer when it holds exactly them (base64ToBytes makes such a buffer), else a copy.
+ */
+function wordBuffer(bytes: Uint8Array): ArrayBuffer {
+  const length = bytes.length & ~3;
+  const own = bytes.byteOffset === 0 && bytes.buffer.byteLength === length;
+  const buffer = (own ? bytes.buffer : bytes.slice(0, length).buffer) as ArrayBuffer;
+  if (!LITTLE_ENDIAN) {
+    const view = new DataView(buffer);
+    for (let i = 0; i < length; i += 4) view.setUint32(i, view.getUint32(i, true));
+  }
+  return buffer;
 }
 
-const encodeU32 = (values: Uint32Array): string => bytesToBase64(bytesOf(values));
-const encodeF32 = (values: Float32Array): string => bytesToBase64(bytesOf(values));
-
-function decodeU32(text: string): Uint32Array {
-  const view = wordsOf(base64ToBytes(text));
-  return new Uint32Array(view.buffer);
-}
-
-function decodeF32(text: string): Float32Array {
-  const view = wordsOf(base64ToBytes(text));
-  return new Float32Array(view.buffer);
-}
+const encodeWords = (values: Uint32Array | Float32Array): string => bytesToBase64(bytesOf(values));
+const decodeU32 = (text: string): Uint32Array => new Uint32Array(wordBuffer(base64ToBytes(text)));
+const decodeF32 = (text: string): Float32Array => new Float32Array(wordBuffer(base64ToBytes(text)));
 
 /** int8 with one float scale per row of `width` values. */
 function quantizeRows(values: Float32Array, width: number): { q: string; scales: string } {
@@ -136,7 +132,7 @@ function quantizeRows(values: Float32Array, width: number): { q: string; scales:
     scales[r] = scale;
     for (let c = 0; c < width; c++) q[r * width + c] = Math.round(values[r * width + c]! / scale) & 255;
   }
-  return { q: bytesToBase64(q), scales: encodeF32(scales) };
+  return { q: bytesToBase64(q), scales: encodeWords(scales) };
 }
 
 function dequantizeRows(q64: string, scales64: string | undefined, width: number): Float32Array {
@@ -154,7 +150,7 @@ const round6 = (values: Float32Array): number[] => Array.from(values, (v) => Mat
 function exportHidden(hidden: HiddenPart, encoding: 'f32' | 'i8'): z.infer<typeof HiddenJsonSchema> {
   const embed =
     encoding === 'f32'
-      ? { embed: encodeF32(hidden.embed) }
+      ? { embed: encodeWords(hidden.embed) }
       : (({ q, scales }) => ({ embed: q, embedScales: scales }))(quantizeRows(hidden.embed, hidden.size));
   return {
     size: hidden.size,
@@ -162,7 +158,7 @@ function exportHidden(hidden: HiddenPart, encoding: 'f32' | 'i8'): z.infer<typeo
     linearScale: hidden.linearScale,
     ...embed,
     hiddenBias: round6(hidden.hiddenBias),
-    out: encodeF32(hidden.out),
+    out: encodeWords(hidden.out),
     outBias: round6(hidden.outBias),
   };
 }
@@ -193,11 +189,11 @@ export function exportModel(model: IntentClassifier, encoding: 'f32' | 'i8' = 'f
     outOfScopeLabel: state.outOfScopeLabel,
     trainedExamples: state.trainedExamples,
     updatedAt: state.updatedAt,
-    buckets: encodeU32(state.buckets),
+    buckets: encodeWords(state.buckets),
     bias: round6(state.bias),
     ...(state.hidden ? { hidden: exportHidden(state.hidden, encoding) } : {}),
   };
-  if (encoding === 'f32') return { ...base, encoding, weights: encodeF32(state.weights) };
+  if (encoding === 'f32') return { ...base, encoding, weights: encodeWords(state.weights) };
   const { q, scales } = quantizeRows(state.weights, state.labels.length);
   return { ...base, encoding, weights: q, scales };
 }
