@@ -12,7 +12,7 @@
  */
 import { InvalidInputError } from '../errors.ts';
 import { mulberry32, shuffleInPlace } from '../prng.ts';
-import { DEFAULT_FEATURES, featurize, type FeatureOptions, type SparseVector } from './features.ts';
+import { DEFAULT_FEATURES, featurize, type FeatureOptions } from './features.ts';
 import { HiddenLayer, type EncodedExample, type HiddenState } from './hidden.ts';
 
 export interface LabelledText {
@@ -250,8 +250,7 @@ export class IntentClassifier {
 
   /** Raw (uncalibrated) logits for a text. */
   logits(text: string): Float64Array {
-    const v = featurize(text, this.features);
-    return this.#logits(v);
+    return this.#logits(this.#encode(text, null, false));
   }
 
   predict(text: string, k = 3): Prediction {
@@ -529,25 +528,19 @@ export class IntentClassifier {
    * Scores: the linear model's alone, or with a hidden layer the log of the average of both models'
    * probabilities (so the temperature fitted on top still works on a logit scale).
    */
-  #logits(v: SparseVector): Float64Array {
+  #logits({ rows, value }: Encoded): Float64Array {
     const C = this.classes;
     const out = new Float64Array(C);
     out.set(this.#bias);
     const W = this.#weights;
-    const rows: number[] = [];
-    const values: number[] = [];
-    for (let i = 0; i < v.index.length; i++) {
-      const row = this.#rowOf.get(v.index[i]!);
-      if (row === undefined) continue;
-      const x = v.value[i]!;
-      rows.push(row);
-      values.push(x);
-      const base = row * C;
+    for (let i = 0; i < rows.length; i++) {
+      const x = value[i]!;
+      const base = rows[i]! * C;
       for (let c = 0; c < C; c++) out[c]! += x * W[base + c]!;
     }
     if (!this.#hidden) return out;
     const hidden = new Float64Array(C);
-    this.#hidden.scores(rows, values, hidden);
+    this.#hidden.scores(rows, value, hidden);
     softmaxInPlace(out, C, 1 / this.#mix.linearScale);
     softmaxInPlace(hidden, C);
     const w = this.#mix.weight;
