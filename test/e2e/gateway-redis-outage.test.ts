@@ -43,6 +43,20 @@ function chat(token: string) {
   });
 }
 
+/** Waits (up to 10 s) until a chat through the gateway answers 200 again. */
+async function chatsAgain(token: string): Promise<void> {
+  await expect
+    .poll(
+      async () => {
+        const res = await chat(token);
+        await res.text();
+        return res.status;
+      },
+      { timeout: 10_000, interval: 100 },
+    )
+    .toBe(200);
+}
+
 describe('gateway process, Redis outage and recovery', () => {
   it('503 with Retry-After while Redis is down, alive throughout, serves again after the restart', async () => {
     const token = await gw.mintToken('shop', SECRET, ORIGIN);
@@ -79,16 +93,7 @@ describe('gateway process, Redis outage and recovery', () => {
     expect(gw.child?.exitCode).toBeNull();
 
     await redis.restart();
-    await expect
-      .poll(
-        async () => {
-          const res = await chat(token);
-          await res.text();
-          return res.status;
-        },
-        { timeout: 10_000, interval: 100 },
-      )
-      .toBe(200);
+    await chatsAgain(token);
     expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);
     expect(gw.child?.exitCode).toBeNull();
 
@@ -120,16 +125,7 @@ describe('gateway process, Redis outage and recovery', () => {
 
   it('a hung Redis (SIGSTOP) gets 503 within store.commandTimeoutMs, not a hung request', async () => {
     const token = await gw.mintToken('shop', SECRET, ORIGIN);
-    await expect
-      .poll(
-        async () => {
-          const res = await chat(token);
-          await res.text();
-          return res.status;
-        },
-        { timeout: 10_000, interval: 100 },
-      )
-      .toBe(200);
+    await chatsAgain(token);
     redis.process.kill('SIGSTOP');
     try {
       const t0 = Date.now();
@@ -142,16 +138,7 @@ describe('gateway process, Redis outage and recovery', () => {
     } finally {
       redis.process.kill('SIGCONT');
     }
-    await expect
-      .poll(
-        async () => {
-          const res = await chat(token);
-          await res.text();
-          return res.status;
-        },
-        { timeout: 10_000, interval: 100 },
-      )
-      .toBe(200);
+    await chatsAgain(token);
     expect(gw.child?.exitCode).toBeNull();
   });
 });
