@@ -54,7 +54,15 @@ export interface GenerateResult {
   text: string;
   finishReason: FinishReason;
   usage: { promptTokens: number; completionTokens: number };
-  timings: { ttftMs: number; totalMs: number; decodeTokPerSec: number };
+  timings: {
+    ttftMs: number;
+    totalMs: number;
+    decodeTokPerSec: number;
+    /** Prompt tokens evaluated per second (only the tokens not reused from the KV cache). */
+    prefillTokPerSec?: number;
+    /** Prompt tokens reused from the previous call's KV cache (prompt reuse), when the engine says. */
+    cachedTokens?: number;
+  };
   logprobs?: TokenLogprob[];
   /** The model that produced the text (engine-specific id). */
   model: string;
@@ -97,10 +105,53 @@ export interface ModelDescriptor {
   libUrl?: string;
 }
 
+/** Where a loaded model actually runs, as the engine observed it (not as it was asked). */
+export interface EnginePlacement {
+  device: 'cpu' | 'gpu';
+  /** CPU threads the engine computes with (wasm). */
+  threads?: number;
+  /** Layers llama.cpp (or the GPU library) put on the GPU, of how many, when known. */
+  gpuLayers?: number;
+  totalLayers?: number;
+  /** One sentence for the UI: where it runs and why (e.g. why only one thread, why not the GPU). */
+  note: string;
+}
+
+/** Speed this device measured on the loaded model (running medians of recent generations). */
+export interface EngineSpeed {
+  prefillTokPerSec: number;
+  decodeTokPerSec: number;
+  /** Generations the figures come from. */
+  samples: number;
+}
+
+/** Label scoring: one label of a closed set chosen without free generation. */
+export interface LabelScores {
+  label: string;
+  /** Every label with its log-probability under the model (higher is likelier), best first. */
+  scores: { label: string; logprob: number }[];
+  timings: { totalMs: number; promptTokens: number };
+}
+
+export interface ClassifyOptions {
+  signal?: AbortSignal;
+  /** System instruction placed before the text (default: pick the one label that fits). */
+  instruction?: string;
+}
+
 export interface LocalEngine {
   readonly capabilities: EngineCapabilities;
   /** The loaded model, or undefined before `load` succeeded. */
   readonly model: ModelDescriptor | undefined;
+  /** Where the loaded model runs (undefined before load, or when the engine cannot tell). */
+  readonly placement?: EnginePlacement | undefined;
+  /** Speed measured on this device for the loaded model (undefined until a generation ran). */
+  readonly speed?: EngineSpeed | undefined;
+  /**
+   * Choose one of `labels` for `text` by scoring the label set (one forward pass over the prompt,
+   * output constrained to the labels), not by free generation. Engines that cannot leave it out.
+   */
+  classify?(text: string, labels: readonly string[], options?: ClassifyOptions): Promise<LabelScores>;
   load(model: ModelDescriptor, options?: LoadOptions): Promise<void>;
   chat(messages: ChatMessage[], options?: GenerateOptions): GenerationStream;
   complete(prefix: string, options?: GenerateOptions): GenerationStream;
