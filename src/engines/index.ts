@@ -17,13 +17,27 @@ export {
   CHROME_AI_MODEL,
   DEFAULT_GGUF_MODEL,
   DEFAULT_GGUF_SHA256,
+  GHOST_TEXT_GGUF_MODELS,
+  SMOLLM2_135M_MODEL,
+  SMOLLM2_360M_MODEL,
   WEBLLM_LIB_PREFIX,
   WEBLLM_MODELS,
   findModel,
   webllmVariant,
   withModelUrls,
+  type CatalogModel,
+  type ModelPurpose,
+  type ModelShape,
   type WebLLMModel,
 } from './catalog.ts';
+export {
+  chooseGhostTextModel,
+  estimateStepMs,
+  GHOST_TEXT_BUDGET_MS,
+  type GhostTextChoice,
+  type GhostTextOptions,
+  type MeasuredStep,
+} from './defaults.ts';
 export {
   browserEnvironment,
   chooseEngine,
