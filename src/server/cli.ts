@@ -15,6 +15,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TierError } from '../errors.ts';
 import { createApp } from './app.ts';
+import { crossOriginIsolation } from './middleware/isolation.ts';
 import { isResolved, loadConfig } from './config.ts';
 import { createNodeTransport } from './node-transport.ts';
 import { createMemoryStore } from './stores/memory.ts';
@@ -102,6 +103,8 @@ export function startServer(options: StartOptions) {
   });
   if (options.staticFiles !== false) {
     const rel = (p: string) => relative(process.cwd(), resolve(root, p)) || '.';
+    // Isolated pages get SharedArrayBuffer, so the wasm engine runs multi-threaded (docs/isolation.md).
+    app.use('/*', crossOriginIsolation());
     app.use('/components/*', serveStatic({ root: rel('dist') }));
     app.use('/*', serveStatic({ root: rel('public') }));
   }

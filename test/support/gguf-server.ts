@@ -55,6 +55,8 @@ export async function startModelServer(
       'access-control-allow-origin': '*',
       'access-control-allow-headers': 'range',
       'access-control-expose-headers': 'content-length, content-range',
+      // A cross-origin-isolated page may load the model too (CORS for fetch(), CORP for a no-cors load).
+      'cross-origin-resource-policy': 'cross-origin',
     };
     if (req.method === 'OPTIONS') {
       res.writeHead(204, cors).end();

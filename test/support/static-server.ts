@@ -35,7 +35,15 @@ export async function startStaticServer(routes: Route[] = []): Promise<StaticSer
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
     }
-    res.writeHead(200, { 'content-type': file.type, 'access-control-allow-origin': '*' }).end(file.body);
+    // CORS and CORP: a cross-origin-isolated page (the extension's offscreen document, an embedding
+    // site) may load these files from another origin, with fetch() (CORS) or a plain tag (CORP).
+    res
+      .writeHead(200, {
+        'content-type': file.type,
+        'access-control-allow-origin': '*',
+        'cross-origin-resource-policy': 'cross-origin',
+      })
+      .end(file.body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
