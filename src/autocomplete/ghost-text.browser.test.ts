@@ -127,6 +127,88 @@ describe('ghost text in a textarea', () => {
   });
 });
 
+describe('streamed suggestions', () => {
+  /** A suggest() that reports `pieces` one by one (cumulative) and then waits for `finish()`. */
+  function streaming(pieces: string[]) {
+    document.body.innerHTML = '<textarea aria-label="t"></textarea>';
+    let finish: () => void = () => undefined;
+    let sent = 0;
+    let aborted = 0;
+    const states: string[] = [];
+    const controller = new GhostTextController(document, {
+      debounceMs: 20,
+      suggest: async (_request, signal, onPartial) => {
+        signal.addEventListener('abort', () => (aborted += 1));
+        let text = '';
+        for (const piece of pieces) {
+          await wait(15);
+          if (signal.aborted) throw new Error('aborted');
+          text += piece;
+          sent += 1;
+          onPartial?.(text);
+          states.push(`${controller.overlay.host.dataset.state}:${controller.suggestion}`);
+        }
+        await new Promise<void>((resolve) => (finish = resolve));
+        return { text };
+      },
+    }).attach();
+    return {
+      controller,
+      states,
+      finish: () => finish(),
+      sent: () => sent,
+      aborted: () => aborted,
+    };
+  }
+
+  it('shows whole words as they arrive, then the final answer', async () => {
+    const run = streaming([' wor', 'ld,', ' fr', 'om a', ' tiny', ' llama.']);
+    current = run.controller;
+    await userEvent.click(document.querySelector('textarea')!);
+    await userEvent.keyboard('Hello');
+    await until(() => run.sent() === 6);
+    // Nothing while the first word is incomplete; then word by word, marked as streaming.
+    expect(run.states).toEqual([
+      'pending:',
+      'pending:',
+      'streaming: world,',
+      'streaming: world, from',
+      'streaming: world, from a',
+      'streaming: world, from a tiny',
+    ]);
+    run.finish();
+    await until(() => run.controller.overlay.host.dataset.state === 'visible');
+    expect(run.controller.suggestion).toBe(' world, from a tiny llama.');
+  });
+
+  it('a keystroke ends the stream; Tab takes the words shown so far', async () => {
+    const run = streaming([' quick', ' brown', ' fox', ' jumps']);
+    current = run.controller;
+    const field = document.querySelector('textarea')!;
+    await userEvent.click(field);
+    await userEvent.keyboard('The');
+    await until(() => run.controller.suggestion === ' quick brown');
+    await userEvent.keyboard('{Tab}');
+    expect(run.aborted()).toBe(1);
+    expect(field.value.startsWith('The quick brown')).toBe(true);
+    run.finish();
+  });
+
+  it('Esc during a stream hides the ghost and no later words bring it back', async () => {
+    const run = streaming([' quick', ' brown', ' fox', ' jumps', ' over']);
+    current = run.controller;
+    await userEvent.click(document.querySelector('textarea')!);
+    await userEvent.keyboard('The');
+    await until(() => run.controller.suggestion === ' quick');
+    await userEvent.keyboard('{Escape}');
+    expect(run.aborted()).toBe(1);
+    await wait(100);
+    expect(run.controller.suggestion).toBe('');
+    expect(run.controller.overlay.host.dataset.state).toBe('idle');
+    run.finish();
+  });
+});
+
 describe('other fields', () => {
   it('works in a contenteditable without touching its DOM', async () => {
     const { controller } = setup('<div contenteditable="true" style="width:300px">x</div>');

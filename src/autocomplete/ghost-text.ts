@@ -9,11 +9,14 @@
  * Rules: debounced (default 250 ms); one request in flight, aborted by the next keystroke; answers
  * that no longer match the field are dropped; nothing while an IME composition is active; Tab is
  * only captured while a suggestion shows; ineligible fields (see eligibility.ts) are never read.
+ * Streaming: a `suggest` that reports partial text shows its whole words as they arrive (overlay
+ * state `streaming`), then the final answer (`visible`); a keystroke ends the stream, and what
+ * shows then stays acceptable (Tab, Ctrl/Cmd+Right, type-through) like any suggestion.
  */
 import { caretText, insertAtCaret, type CaretText } from './caret.ts';
 import { editableRoot, isEligible, type EditableField } from './eligibility.ts';
 import { GhostOverlay } from './overlay.ts';
-import { cleanSuggestion, nextWord, typeThrough } from './suggestion.ts';
+import { cleanSuggestion, nextWord, partialSuggestion, typeThrough } from './suggestion.ts';
 
 export type SuggestRequest = CaretText;
 
@@ -23,7 +26,15 @@ export interface SuggestResponse {
   engineMs?: number;
 }
 
-export type Suggest = (request: SuggestRequest, signal: AbortSignal) => Promise<SuggestResponse>;
+/**
+ * Asks for a continuation. `onPartial`, when the source streams, takes the raw text generated so
+ * far (cumulative, not a delta) while the request runs; the promise still settles with the whole.
+ */
+export type Suggest = (
+  request: SuggestRequest,
+  signal: AbortSignal,
+  onPartial?: (textSoFar: string) => void,
+) => Promise<SuggestResponse>;
 
 /** Where the time from the last keystroke to a visible suggestion went. */
 export interface GhostTiming {
@@ -34,6 +45,8 @@ export interface GhostTiming {
   /** From the answer to the ghost laid out on screen. */
   renderMs: number;
   totalMs: number;
+  /** From the last keystroke to the first words on screen, when they streamed in before the end. */
+  firstWordsMs?: number;
 }
 
 export interface GhostTextOptions {
@@ -72,6 +85,8 @@ interface Shown {
   field: EditableField;
   anchor: string;
   text: string;
+  /** Partial: more of it is still being generated. */
+  streaming: boolean;
 }
 
 export class GhostTextController {
@@ -199,6 +214,8 @@ export class GhostTextController {
     const field = this.#fieldOf(event);
     if (shown && field === shown.field) {
       const plain = !key.shiftKey && !key.ctrlKey && !key.altKey && !key.metaKey;
+      // A key the ghost answers ends a stream still feeding it: what shows is what the key acts on.
+      if (shown.streaming && !MODIFIER_KEYS.has(key.key)) this.#cancel();
       if (key.key === 'Tab' && plain) {
         this.#swallow(key);
         this.#accept(shown, shown.text);
@@ -245,7 +262,7 @@ export class GhostTextController {
 
   readonly #onScroll = (): void => {
     const shown = this.#shown;
-    if (shown) this.overlay.show(shown.field, shown.anchor, shown.text);
+    if (shown) this.overlay.show(shown.field, shown.anchor, shown.text, shown.streaming);
   };
 
   readonly #onFrameLoad = (event: Event): void => {
@@ -286,9 +303,9 @@ export class GhostTextController {
     }
   }
 
-  #show(field: EditableField, anchor: string, text: string): void {
-    this.#shown = { field, anchor, text };
-    this.overlay.show(field, anchor, text);
+  #show(field: EditableField, anchor: string, text: string, streaming = false): void {
+    this.#shown = { field, anchor, text, streaming };
+    this.overlay.show(field, anchor, text, streaming);
   }
 
   #hide(): void {
@@ -304,6 +321,12 @@ export class GhostTextController {
     this.#inflight?.abort();
     this.#inflight = undefined;
     if (this.overlay.host.dataset.state === 'pending') this.overlay.state = 'idle';
+    const shown = this.#shown;
+    if (shown?.streaming) {
+      // The stream ends here; the words already shown stay, as a finished suggestion.
+      shown.streaming = false;
+      this.overlay.state = 'visible';
+    }
   }
 
   #schedule(field: EditableField): void {
@@ -334,23 +357,38 @@ export class GhostTextController {
     const now = this.#options.now;
     const requestStart = now();
     this.overlay.state = 'pending';
+    const unchanged = (): boolean => {
+      const current = caretText(field);
+      return current?.before === context.before && current.after === context.after;
+    };
+    let firstWordsAt: number | undefined;
+    const onPartial = (raw: string): void => {
+      if (seq !== this.#seq || abort.signal.aborted || !unchanged()) return;
+      const text = partialSuggestion(raw, context.before, context.after);
+      if (!text || text === this.#shown?.text) return;
+      this.#show(field, context.before, text, true);
+      firstWordsAt ??= now();
+    };
     let response: SuggestResponse;
     try {
-      response = await this.#options.suggest(context, abort.signal);
+      response = await this.#options.suggest(context, abort.signal, onPartial);
     } catch {
-      if (seq === this.#seq) this.overlay.state = 'idle';
+      if (seq !== this.#seq) return;
+      this.#inflight = undefined;
+      // Ended early (e.g. the engine host dropped it): streamed words already shown stay.
+      if (this.#shown?.streaming) this.#show(field, context.before, this.#shown.text);
+      else this.overlay.state = 'idle';
       return;
     }
     if (seq !== this.#seq || abort.signal.aborted) return; // stale: a newer keystroke won
     this.#inflight = undefined;
-    const current = caretText(field);
-    if (!current || current.before !== context.before || current.after !== context.after) {
-      this.overlay.state = 'idle';
+    if (!unchanged()) {
+      this.#hide();
       return;
     }
     const text = cleanSuggestion(response.text, context.before, context.after);
     if (!text) {
-      this.overlay.state = 'idle';
+      this.#hide();
       return;
     }
     const renderStart = now();
@@ -364,6 +402,7 @@ export class GhostTextController {
       engineMs: Math.min(response.engineMs ?? 0, requestMs),
       renderMs: end - renderStart,
       totalMs: end - this.#scheduledAt,
+      ...(firstWordsAt !== undefined ? { firstWordsMs: firstWordsAt - this.#scheduledAt } : {}),
     };
     this.overlay.host.dataset.timing = JSON.stringify(timing);
     this.#options.onShown?.(timing);

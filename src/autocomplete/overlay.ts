@@ -87,7 +87,8 @@ export class GhostOverlay {
     return this.#box?.querySelector('.ghost')?.textContent ?? '';
   }
 
-  show(field: EditableField, before: string, suggestion: string): void {
+  /** Draws `suggestion` after the caret; `streaming`: partial, more is on its way (state `streaming`). */
+  show(field: EditableField, before: string, suggestion: string, streaming = false): void {
     if (!this.host.isConnected) this.#doc.documentElement.append(this.host);
     this.#box?.remove();
     this.#box = isTextControl(field)
@@ -102,7 +103,7 @@ export class GhostOverlay {
       this.#box.scrollTop = field.scrollTop;
       this.#box.scrollLeft = field.scrollLeft;
     }
-    this.host.dataset.state = 'visible';
+    this.host.dataset.state = streaming ? 'streaming' : 'visible';
   }
 
   hide(): void {
@@ -111,7 +112,7 @@ export class GhostOverlay {
     this.host.dataset.state = 'idle';
   }
 
-  set state(value: 'idle' | 'pending' | 'visible') {
+  set state(value: 'idle' | 'pending' | 'streaming' | 'visible') {
     this.host.dataset.state = value;
   }
 

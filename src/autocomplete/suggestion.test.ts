@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { cleanSuggestion, MAX_SUGGESTION_CHARS, nextWord, typeThrough } from './suggestion.ts';
+import {
+  cleanSuggestion,
+  MAX_SUGGESTION_CHARS,
+  nextWord,
+  partialSuggestion,
+  typeThrough,
+} from './suggestion.ts';
 
 describe('cleanSuggestion', () => {
   it('keeps only the first line and trims trailing space', () => {
@@ -18,6 +24,27 @@ describe('cleanSuggestion', () => {
     const text = cleanSuggestion(' word'.repeat(60), 'a', '');
     expect(text.length).toBeLessThanOrEqual(MAX_SUGGESTION_CHARS);
     expect(text.endsWith('word')).toBe(true);
+  });
+});
+
+describe('partialSuggestion', () => {
+  it('shows nothing until a first whole word exists', () => {
+    expect(partialSuggestion(' wor', 'hello', '')).toBe('');
+    expect(partialSuggestion(' world', 'hello', '')).toBe('');
+    expect(partialSuggestion(' world,', 'hello', '')).toBe('');
+    expect(partialSuggestion(' world, f', 'hello', '')).toBe(' world,');
+  });
+  it('grows word by word as more arrives', () => {
+    expect(partialSuggestion(' world, from a ti', 'hello', '')).toBe(' world, from a');
+    expect(partialSuggestion(' world, from a tiny ', 'hello', '')).toBe(' world, from a tiny');
+  });
+  it('a line break completes the first line', () => {
+    expect(partialSuggestion(' world.\nNext', 'hello', '')).toBe(' world.');
+  });
+  it('applies the same cleaning as the final suggestion', () => {
+    expect(partialSuggestion('  world again', 'hello ', '')).toBe('world');
+    expect(partialSuggestion(' brown fox jumps', 'the quick', ' fox jumps over')).toBe(' brown');
+    expect(partialSuggestion(' x'.repeat(100), 'a', '').length).toBeLessThanOrEqual(MAX_SUGGESTION_CHARS);
   });
 });
 

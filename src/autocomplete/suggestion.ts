@@ -38,6 +38,20 @@ export function cleanSuggestion(raw: string, before: string, after: string): str
 }
 
 /**
+ * What to show of a continuation that is still arriving (streamed), or '' for nothing yet: the
+ * whole words received so far, cleaned by {@link cleanSuggestion}'s rules. A word counts once
+ * something follows it (a space or a line break), so the ghost never shows half a word that the
+ * next token would change; a line break ends the first line, which is then complete.
+ */
+export function partialSuggestion(raw: string, before: string, after: string): string {
+  const text = raw.replace(/\r/g, '');
+  const newline = text.indexOf('\n');
+  if (newline >= 0) return cleanSuggestion(text.slice(0, newline), before, after);
+  const end = /\S\s+\S*$/.exec(text);
+  return end ? cleanSuggestion(text.slice(0, end.index + 1), before, after) : '';
+}
+
+/**
  * The person typed while a suggestion showed. `anchor` is the text before the caret when the
  * suggestion appeared, `current` the text before the caret now. Returns what is left of the
  * suggestion when they typed its next characters (typing through keeps the rest), or null when
