@@ -236,6 +236,19 @@ export class WasmEngine implements LocalEngine {
     return this.generate({ kind: 'complete', prefix }, options);
   }
 
+  /** Label scoring without free generation (see wasm-classify.ts, loaded on first use), under the lock. */
+  readonly classify: NonNullable<LocalEngine['classify']> = (text, labels, options = {}) =>
+    this.lock.run(async () => {
+      const wllama = this.wllama;
+      if (!wllama || !this.model) throw new ModelNotLoadedError();
+      const { classifyWithWllama } = await import('./wasm-classify.ts');
+      try {
+        return await classifyWithWllama(wllama, text, labels, options);
+      } catch (error) {
+        throw mapWllamaError(error, 'generate');
+      }
+    });
+
   private generate(
     input: { kind: 'chat'; messages: ChatMessage[] } | { kind: 'complete'; prefix: string },
     options: GenerateOptions,
