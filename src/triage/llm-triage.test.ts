@@ -1,15 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import type {
   ChatMessage,
+  ClassifyOptions,
   GenerateOptions,
   GenerateResult,
   GenerationStream,
+  LabelScores,
   LocalEngine,
 } from '../engines/types.ts';
-import { InvalidOutputError } from '../errors.ts';
+import { AbortError, InvalidOutputError } from '../errors.ts';
 import type { RemoteChatRequest, RemoteResult } from '../remote/index.ts';
 import type { TextStream } from '../remote/channel.ts';
-import { extractJson, fieldConfidence, runLlmTriage, type TriageGateway } from './llm-triage.ts';
+import {
+  CATEGORY_INSTRUCTION,
+  extractJson,
+  fieldConfidence,
+  runLlmTriage,
+  type TriageGateway,
+} from './llm-triage.ts';
 
 const LABELS = ['cancel_order', 'track_order', 'get_refund'];
 const CANDIDATES = [
@@ -210,5 +218,108 @@ describe('runLlmTriage', () => {
     expect(fieldConfidence(text, lps, 'priority', 'low')).toBeGreaterThan(0.7);
     expect(fieldConfidence(text, lps, 'priority', 'low')).toBeLessThan(1);
     expect(fieldConfidence(text, undefined, 'priority', 'low')).toBeUndefined();
+  });
+});
+
+/** The scripted engine plus label scoring that answers `scores` (or fails with `error`). */
+function scoringEngine(
+  answers: string[],
+  scores: Record<string, number> | Error,
+): ReturnType<typeof scriptedEngine> & {
+  classified: { text: string; labels: readonly string[]; options: ClassifyOptions | undefined }[];
+} {
+  const engine = scriptedEngine(answers);
+  const classified: { text: string; labels: readonly string[]; options: ClassifyOptions | undefined }[] = [];
+  return Object.assign(engine, {
+    classified,
+    classify: async (
+      text: string,
+      labels: readonly string[],
+      options?: ClassifyOptions,
+    ): Promise<LabelScores> => {
+      classified.push({ text, labels, options });
+      if (options?.signal?.aborted) throw new AbortError();
+      if (scores instanceof Error) throw scores;
+      const ranked = labels
+        .map((label) => ({ label, logprob: Math.log(scores[label] ?? 1e-9) }))
+        .sort((a, b) => b.logprob - a.logprob);
+      return { label: ranked[0]!.label, scores: ranked, timings: { totalMs: 12, promptTokens: 40 } };
+    },
+  });
+}
+
+describe('runLlmTriage with label scoring (engine.classify)', () => {
+  it('decides the category by scoring the labels, then generates the JSON with that category fixed', async () => {
+    const engine = scoringEngine([JSON.stringify(GOOD)], { cancel_order: 0.95, track_order: 0.04 });
+    const booked: { task: string; tier: string; inputTokens: number }[] = [];
+    const out = await runLlmTriage({
+      text: 'cancel it',
+      labels: LABELS,
+      candidates: CANDIDATES,
+      engine,
+      gateway: scriptedGateway([]),
+      ledger: { record: async (e: { task: string; tier: string; inputTokens: number }) => booked.push(e) },
+    });
+    expect(engine.classified).toHaveLength(1);
+    expect(engine.classified[0]).toMatchObject({ text: 'cancel it', labels: LABELS });
+    expect(engine.classified[0]!.options?.instruction).toBe(CATEGORY_INSTRUCTION);
+    // the generated JSON may only repeat the scored label
+    expect(JSON.stringify(engine.calls[0]!.options.jsonSchema)).toContain('"enum":["cancel_order"]');
+    // the model's probability of the label, agreeing with the classifier's 0.8: the larger wins
+    expect(out.fields.category.value).toBe('cancel_order');
+    expect(out.fields.category.confidence).toBeCloseTo(0.95, 6);
+    expect(out.fields.category.source).toBe('device');
+    expect(booked.map((b) => `${b.task}:${b.tier}:${b.inputTokens}`)).toEqual([
+      'classify:local:40',
+      'triage:local:1',
+    ]);
+  });
+
+  it('a scored label the classifier disagrees with keeps the lower confidence and escalates', async () => {
+    const engine = scoringEngine([JSON.stringify({ ...GOOD, category: 'get_refund' })], { get_refund: 0.7 });
+    const gateway = scriptedGateway([JSON.stringify(GOOD)]);
+    const out = await runLlmTriage({
+      text: 'cancel it',
+      labels: LABELS,
+      candidates: CANDIDATES,
+      engine,
+      gateway,
+      threshold: 0.5,
+    });
+    expect(JSON.stringify(engine.calls[0]!.options.jsonSchema)).toContain('"enum":["get_refund"]');
+    expect(out.escalated).toEqual(['category']);
+    expect(out.fields.category).toEqual({ value: 'cancel_order', confidence: 0.9, source: 'gateway' });
+  });
+
+  it('falls back to generating the category when label scoring fails, and lets an abort through', async () => {
+    const failing = scoringEngine([JSON.stringify(GOOD)], new InvalidOutputError('no probabilities'));
+    const out = await runLlmTriage({
+      text: 'cancel it',
+      labels: LABELS,
+      candidates: CANDIDATES,
+      engine: failing,
+    });
+    expect(out.attempts.map((a) => `${a.source}:${a.ok}:${a.error?.code ?? ''}`)).toEqual([
+      'device:false:invalid_output',
+      'device:true:',
+    ]);
+    expect(JSON.stringify(failing.calls[0]!.options.jsonSchema)).toContain(
+      '"enum":["cancel_order","track_order","get_refund"]',
+    );
+    expect(out.fields.category).toEqual({ value: 'cancel_order', confidence: 0.8, source: 'device' });
+
+    const stop = new AbortController();
+    stop.abort();
+    const aborted = scoringEngine([JSON.stringify(GOOD)], { cancel_order: 1 });
+    await expect(
+      runLlmTriage({
+        text: 'x',
+        labels: LABELS,
+        candidates: CANDIDATES,
+        engine: aborted,
+        signal: stop.signal,
+      }),
+    ).rejects.toBeInstanceOf(AbortError);
+    expect(aborted.calls).toHaveLength(0);
   });
 });

@@ -1,12 +1,21 @@
 /**
  * LLM triage: the on-device model fills the triage schema (category limited to the team's labels, the
- * classifier's top labels given as candidates) under constrained decoding; each field gets a confidence;
+ * classifier's top labels given as candidates) under constrained decoding; each field gets a confidence.
+ * When the engine scores labels (`LocalEngine.classify`), the category is decided that way first (the
+ * prompt evaluated once, no free generation; every label gets a probability) and the JSON is then
+ * generated with that category fixed. The classifier head stays the instant answer the UI shows first;
  * fields below the site's threshold, or an invalid answer, escalate to the mid tier through the gateway.
  * The site's privacy policy applies to what leaves the device. Nothing that fails the schema is ever
  * returned as a result: invalid output is retried once, then escalated, else an InvalidOutputError.
  */
 import type { PrivacyPolicy } from '../config/schemas.ts';
-import type { ChatMessage, GenerateResult, LocalEngine, TokenLogprob } from '../engines/types.ts';
+import type {
+  ChatMessage,
+  GenerateResult,
+  LabelScores,
+  LocalEngine,
+  TokenLogprob,
+} from '../engines/types.ts';
 import { InvalidOutputError, throwIfAborted, toTierError, type TierError } from '../errors.ts';
 import { privacyAction, redactPii } from '../privacy/index.ts';
 import type { RemoteChatRequest, RemoteResult } from '../remote/index.ts';
@@ -88,6 +97,10 @@ export function triagePrompt(
   ];
 }
 
+/** The instruction label scoring puts before the ticket (the labels are listed after it). */
+export const CATEGORY_INSTRUCTION =
+  'You triage customer support tickets. Answer with the one category below that fits this ticket.';
+
 /** Strip code fences and take the outermost JSON object from a model answer. */
 export function extractJson(text: string): unknown {
   const start = text.indexOf('{');
@@ -145,11 +158,17 @@ function deviceFields(
   output: TriageOutput,
   result: GenerateResult,
   candidates: readonly LabelScore[],
+  scored: LabelScores | undefined,
 ): TriageFields {
   const fields = {} as TriageFields;
   for (const field of TRIAGE_FIELDS) {
     const value = output[field];
     let confidence = fieldConfidence(result.text, result.logprobs, field, value) ?? NO_LOGPROB_CONFIDENCE;
+    if (field === 'category' && scored) {
+      // label scoring gave the model's probability of every label (the generated one was forced)
+      const logprob = scored.scores.find((s) => s.label === value)?.logprob;
+      confidence = logprob === undefined ? 0 : Math.exp(logprob);
+    }
     if (field === 'category') {
       // the classifier is calibrated: trust its probability for the label the model picked
       const p = candidates.find((c) => c.label === value)?.p ?? 0;
@@ -160,13 +179,47 @@ function deviceFields(
   return fields;
 }
 
+/** The category by label scoring when the engine can; undefined (and an attempt noted) when it cannot. */
+async function scoreCategory(
+  options: LlmTriageOptions,
+  engine: LocalEngine,
+  attempts: TriageAttempt[],
+): Promise<LabelScores | undefined> {
+  if (!engine.classify) return undefined;
+  try {
+    const scored = await engine.classify(options.text, options.labels, {
+      instruction: CATEGORY_INSTRUCTION,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    throwIfAborted(options.signal);
+    book(options, {
+      surface: 'triage',
+      task: 'classify',
+      tier: 'local',
+      model: engine.model?.id ?? 'on-device',
+      inputTokens: scored.timings.promptTokens,
+      outputTokens: 0,
+      totalMs: scored.timings.totalMs,
+      reason: 'triage category by label scoring on device',
+    });
+    return scored;
+  } catch (error) {
+    const err = toTierError(error);
+    if (err.code === 'aborted') throw err;
+    // generation below still decides the category, among all labels
+    attempts.push({ source: 'device', ok: false, error: { code: err.code, message: err.message } });
+    return undefined;
+  }
+}
+
 async function askDevice(
   options: LlmTriageOptions,
   attempts: TriageAttempt[],
-): Promise<{ output: TriageOutput; result: GenerateResult } | undefined> {
+): Promise<{ output: TriageOutput; result: GenerateResult; scored: LabelScores | undefined } | undefined> {
   const engine = options.engine;
   if (!engine) return undefined;
-  const schema = triageJsonSchema(options.labels);
+  const scored = await scoreCategory(options, engine, attempts);
+  const schema = triageJsonSchema(scored ? [scored.label] : options.labels);
   let messages = triagePrompt(options.text, options.labels, options.candidates);
   for (let attempt = 0; attempt < 2; attempt++) {
     throwIfAborted(options.signal);
@@ -192,7 +245,7 @@ async function askDevice(
       });
       const output = validate(options.labels, result.text);
       attempts.push({ source: 'device', ok: true });
-      return { output, result };
+      return { output, result, scored };
     } catch (error) {
       const err = toTierError(error);
       if (err.code === 'aborted') throw err;
@@ -263,7 +316,7 @@ export async function runLlmTriage(options: LlmTriageOptions): Promise<LlmTriage
   const notes: string[] = [];
   const device = await askDevice(options, attempts);
   const fields: Partial<TriageFields> = device
-    ? deviceFields(device.output, device.result, options.candidates)
+    ? deviceFields(device.output, device.result, options.candidates, device.scored)
     : {};
   const low = TRIAGE_FIELDS.filter((f) => !fields[f] || fields[f].confidence < threshold);
   if (!device && options.engine)
