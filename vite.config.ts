@@ -46,9 +46,18 @@ function firstLoadZodMini(): Plugin {
   };
 }
 
+/** `vite` / `vite preview` serve pages cross-origin isolated like the gateway: threads (docs/isolation.md). */
+const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+  'Cross-Origin-Resource-Policy': 'cross-origin',
+};
+
 function components(): UserConfig {
   return {
     publicDir: false,
+    server: { headers: ISOLATION_HEADERS },
+    preview: { headers: ISOLATION_HEADERS },
     // Assets (wllama.wasm) resolve relative to the module (import.meta.url), not the site root: the
     // components are served under /components/ or any path a site copies them to.
     base: './',
