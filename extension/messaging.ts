@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import type { Tier } from '../src/config/index.ts';
-import type { FinishReason } from '../src/engines/types.ts';
+import type { EnginePlacement, EngineSpeed, FinishReason } from '../src/engines/types.ts';
 import { InvalidInputError } from '../src/errors.ts';
 import { createChannel, type HandlersFor } from './channel.ts';
 import { ModelDescriptorSchema } from './models.ts';
@@ -86,6 +86,12 @@ export interface EngineStatus {
   problems: string[];
   /** Generations the engine host started since it was created (every surface; absent: no host). */
   generations?: number;
+  /** Where the loaded model runs, as the engine observed it (device, threads, GPU layers, why). */
+  placement?: EnginePlacement | undefined;
+  /** Speed this device measured on the loaded model (running medians). */
+  speed?: EngineSpeed | undefined;
+  /** Why this model: set when the settings say `auto` and the host chose it for this device. */
+  reason?: string | undefined;
 }
 
 export interface JobResult {

@@ -5,10 +5,9 @@
  * validates first, so an invalid value leaves the stored settings as they were.
  */
 import { z } from 'zod';
-import { DEFAULT_GGUF_MODEL } from '../src/engines/catalog.ts';
 import { HttpUrlSchema, PrivacyPolicySchema, QualitySchema, parse } from '../src/config/index.ts';
 
-export const SETTINGS_VERSION = 3;
+export const SETTINGS_VERSION = 4;
 export const SETTINGS_KEY = 'settings';
 
 /** A gateway URL: empty (no gateway, everything stays on the device) or an absolute http(s) URL. */
@@ -34,7 +33,11 @@ export const SettingsSchema = z.object({
     token: z.string().max(4096),
   }),
   model: z.object({
-    /** A catalog model id. */
+    /**
+     * A catalog model id, or {@link AUTO_MODEL_ID}: the model this device runs fastest enough for ghost
+     * text, chosen where the probe runs (the offscreen engine host, the options page) by
+     * chooseGhostTextModel (src/engines/defaults.ts).
+     */
     id: z.string().min(1).max(200),
     /** A self-hosted GGUF URL (wasm engine); overrides `id` when set. */
     customUrl: z.union([
@@ -71,7 +74,14 @@ export const SettingsPatchSchema = z
   .partial();
 export type SettingsPatch = z.infer<typeof SettingsPatchSchema>;
 
-export const DEFAULT_MODEL_ID = DEFAULT_GGUF_MODEL.id;
+/** "Choose for this device" (the default since settings version 4). */
+export const AUTO_MODEL_ID = 'auto';
+export const DEFAULT_MODEL_ID = AUTO_MODEL_ID;
+/**
+ * The default of settings versions 1-3: Llama 3.2 1B as GGUF on the CPU, about 41 s a suggestion on one
+ * thread. Version 4 moves those who never chose another model to {@link AUTO_MODEL_ID}.
+ */
+export const LEGACY_DEFAULT_MODEL_ID = 'Llama-3.2-1B-Instruct-Q4_K_M.gguf';
 
 export function defaultSettings(): Settings {
   return {
@@ -106,6 +116,14 @@ const SettingsV2Schema = z
   })
   .loose();
 
+/** Version 3: the model defaulted to the 1B GGUF on every device. */
+const SettingsV3Schema = z
+  .object({
+    version: z.literal(3),
+    model: z.object({ id: z.string(), customUrl: z.string() }).loose(),
+  })
+  .loose();
+
 /** One step per version: STEPS[n] turns version n into version n + 1. */
 const STEPS: Record<number, Step> = {
   1: (input) => {
@@ -113,7 +131,7 @@ const STEPS: Record<number, Step> = {
     return {
       version: 2,
       gateway: { url: v1.gatewayUrl ?? '', token: v1.gatewayToken ?? '' },
-      model: { id: DEFAULT_MODEL_ID, customUrl: '' },
+      model: { id: LEGACY_DEFAULT_MODEL_ID, customUrl: '' },
       quality: 0.5,
       privacy: 'redact',
       autocomplete: { enabled: true, debounceMs: v1.debounce ?? 250 },
@@ -124,6 +142,14 @@ const STEPS: Record<number, Step> = {
   2: (input) => {
     const v2 = SettingsV2Schema.parse(input);
     return { ...v2, version: 3, model: { ...v2.model, downloadAllowed: v2.model.customUrl !== '' } };
+  },
+  // Still on the old default (and no self-hosted URL): never chose, so the device chooses now. Any other
+  // model id is an explicit choice and stays. (Someone who picked the 1B GGUF by hand looks the same as
+  // the default in version 3; they can pick it again in the options.)
+  3: (input) => {
+    const v3 = SettingsV3Schema.parse(input);
+    const untouched = v3.model.id === LEGACY_DEFAULT_MODEL_ID && v3.model.customUrl === '';
+    return { ...v3, version: 4, model: untouched ? { ...v3.model, id: AUTO_MODEL_ID } : v3.model };
   },
 };
 

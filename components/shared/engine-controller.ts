@@ -5,7 +5,7 @@
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { LocalEngineProvider, LocalModelProbe } from '../../src/assist/types.ts';
-import type { LoadProgress, LocalEngine } from '../../src/engines/types.ts';
+import type { EnginePlacement, EngineSpeed, LoadProgress, LocalEngine } from '../../src/engines/types.ts';
 import { AbortError, toTierError, type TierError } from '../../src/errors.ts';
 
 export interface DownloadProgress {
@@ -155,4 +155,39 @@ export class EngineController implements ReactiveController {
     if (this.state.status !== 'ready') return;
     this.set({ status: 'error', probe: this.state.probe, error });
   }
+}
+
+/** Which model runs where, and how fast this device measured it: the line the popup and `<tier-assist>` show. */
+export interface EngineRunLine {
+  /** e.g. "SmolLM2 135M Instruct (Q8_0, CPU) on the CPU, 2 threads". */
+  where: string;
+  /** e.g. "31 tok/s (prompt 120 tok/s, 5 runs)", or that nothing was measured yet. */
+  speed: string;
+  /** The engine's own sentence on where it runs and why (e.g. why only one thread). */
+  note: string | undefined;
+}
+
+const tokPerSec = (n: number): string => `${n >= 10 ? Math.round(n) : n.toFixed(1)} tok/s`;
+
+/**
+ * Describes a loaded model's placement and measured speed for people. `gpu` is the engine's own claim,
+ * used only when it reports no placement.
+ */
+export function engineRunLine(
+  label: string,
+  placement: EnginePlacement | undefined,
+  speed: EngineSpeed | undefined,
+  gpu?: boolean,
+): EngineRunLine {
+  const device = placement?.device ?? (gpu === undefined ? undefined : gpu ? 'gpu' : 'cpu');
+  let where = device === 'gpu' ? `${label} on the GPU` : device === 'cpu' ? `${label} on the CPU` : label;
+  if (device === 'cpu' && placement?.threads !== undefined)
+    where += `, ${placement.threads} thread${placement.threads === 1 ? '' : 's'}`;
+  if (placement?.gpuLayers !== undefined && placement.totalLayers)
+    where += ` (${placement.gpuLayers} of ${placement.totalLayers} layers on the GPU)`;
+  const measured =
+    speed && speed.samples > 0 && speed.decodeTokPerSec > 0
+      ? `${tokPerSec(speed.decodeTokPerSec)} (prompt ${tokPerSec(speed.prefillTokPerSec)}, ${speed.samples} run${speed.samples === 1 ? '' : 's'})`
+      : 'speed not measured yet (after the first suggestion or answer)';
+  return { where, speed: measured, note: placement?.note || undefined };
 }

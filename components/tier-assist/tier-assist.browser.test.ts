@@ -494,6 +494,75 @@ describe('<tier-assist> stored conversations are parsed, not trusted', () => {
   });
 });
 
+describe('<tier-assist> says which model runs where, and how fast', () => {
+  /** The fake engine with the placement and speed the wasm engine reports after it ran. */
+  function placed(placement: LocalEngine['placement'], speed?: LocalEngine['speed']) {
+    const engine = fakeEngine(() => 'ok');
+    return Object.assign(engine, {
+      model: { ...engine.model!, label: 'SmolLM2 135M' },
+      placement,
+      speed,
+    });
+  }
+  /** The line as a person reads it (the note on its own line). */
+  const line = (el: TierAssist) =>
+    $(el, '[part~="placement"]')
+      ?.innerText.replace(/[ \t]+/g, ' ')
+      .trim();
+
+  it('a CPU with threads: the model, "on the CPU, 2 threads" and the measured tok/s', async () => {
+    const engine = placed(
+      { device: 'cpu', threads: 2, note: 'Runs on 2 CPU threads (the page is cross-origin isolated).' },
+      { prefillTokPerSec: 120, decodeTokPerSec: 31.4, samples: 4 },
+    );
+    const el = await mount({}, fakeProvider(engine));
+    await makeReady(el);
+    expect(line(el)).toBe(
+      'SmolLM2 135M on the CPU, 2 threads · 31 tok/s (prompt 120 tok/s, 4 runs)\nRuns on 2 CPU threads (the page is cross-origin isolated).',
+    );
+  });
+
+  it('one thread: says why it is slower; before any run: that speed is not measured yet', async () => {
+    const engine = placed({
+      device: 'cpu',
+      threads: 1,
+      note: 'CPU, 1 thread: this page is not cross-origin isolated, so slower.',
+    });
+    const el = await mount({}, fakeProvider(engine));
+    await makeReady(el);
+    expect($(el, '[data-field="where"]')?.textContent).toBe('SmolLM2 135M on the CPU, 1 thread');
+    expect($(el, '[data-field="speed"]')?.textContent).toMatch(/^speed not measured yet/);
+    expect($(el, '[data-field="note"]')?.textContent).toContain('not cross-origin isolated, so slower');
+    // The figures appear once the engine has measured them (the next render after an answer).
+    engine.speed = { prefillTokPerSec: 16, decodeTokPerSec: 12, samples: 1 };
+    await send(el, 'hi');
+    await until(() => $(el, '[part~="badge"]') !== null, 'badge');
+    await el.updateComplete;
+    expect($(el, '[data-field="speed"]')?.textContent).toBe('12 tok/s (prompt 16 tok/s, 1 run)');
+  });
+
+  it('GPU layers: how many of the layers llama.cpp put on the GPU', async () => {
+    const engine = placed({
+      device: 'gpu',
+      gpuLayers: 16,
+      totalLayers: 16,
+      note: 'All 16 layers on the GPU (WebGPU).',
+    });
+    const el = await mount({}, fakeProvider(engine));
+    await makeReady(el);
+    expect($(el, '[data-field="where"]')?.textContent).toBe(
+      'SmolLM2 135M on the GPU (16 of 16 layers on the GPU)',
+    );
+  });
+
+  it('an engine that reports no placement: where its capabilities say it runs', async () => {
+    const el = await mount({}, fakeProvider(fakeEngine(() => 'ok')));
+    await makeReady(el);
+    expect($(el, '[data-field="where"]')?.textContent).toBe('Fake 1B on the CPU');
+    expect($(el, '[data-field="note"]')).toBeNull();
+  });
+});
+
 describe('<tier-assist> accessibility', () => {
   it('has no axe violations, idle and with an answer', async () => {
     const el = await mount(

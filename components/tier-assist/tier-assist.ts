@@ -10,7 +10,7 @@ import {
   type Badge,
   type Turn,
 } from '../shared/conversation-store.ts';
-import { EngineController } from '../shared/engine-controller.ts';
+import { EngineController, engineRunLine } from '../shared/engine-controller.ts';
 import { TIER_LABEL, formatBytes, formatDuration, formatUsd } from '../shared/format.ts';
 import { parseAttribute, type AttributeName } from './attributes.ts';
 import type { TierErrorDetail, TierEscalateDetail } from './events.ts';
@@ -66,6 +66,7 @@ const UP: Record<Tier, 'mid' | 'frontier' | undefined> = {
  * @csspart header - The heading row.
  * @csspart engine - The on-device model panel (probe verdict, consent, progress).
  * @csspart consent-button - The button that starts the model download.
+ * @csspart placement - Which on-device model runs where (CPU threads, GPU layers) and at what speed this device measured.
  * @csspart progress - The download progress bar.
  * @csspart log - The conversation (an aria-live log).
  * @csspart message - One message (also `message-user` / `message-assistant`).
@@ -671,11 +672,21 @@ export class TierAssist extends LitElement {
           <button part="button" type="button" @click=${() => this.engine.cancel()}>Cancel download</button>`;
         break;
       }
-      case 'ready':
-        body = html`<p class="muted">
-          On-device model ready: ${s.engine.model?.label ?? s.probe.model?.label ?? 'local model'}.
-        </p>`;
+      case 'ready': {
+        const run = engineRunLine(
+          s.engine.model?.label ?? s.probe.model?.label ?? 'local model',
+          s.engine.placement,
+          s.engine.speed,
+          s.engine.capabilities.gpu,
+        );
+        body = html`<p class="muted">On-device model ready.</p>
+          <p part="placement" class="muted" data-field="placement">
+            <span data-field="where">${run.where}</span> · <span data-field="speed">${run.speed}</span>${
+              run.note ? html`<br /><span data-field="note">${run.note}</span>` : nothing
+            }
+          </p>`;
         break;
+      }
       case 'error':
         body = html`<p class="warn">The on-device model could not be loaded: ${s.error.message}</p>
           ${

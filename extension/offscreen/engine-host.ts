@@ -16,6 +16,10 @@ import type { EngineState, EngineStatus } from '../messaging.ts';
 import type { Generated } from './protocol.ts';
 
 export type EngineFactory = (model: ModelDescriptor) => LocalEngine | Promise<LocalEngine>;
+/** Turns the model a request names into the one to load (e.g. `auto` -> this device's choice), and why. */
+export type ModelResolver = (
+  model: ModelDescriptor,
+) => Promise<{ model: ModelDescriptor; reason: string | undefined }>;
 
 export interface GenerateRequest {
   id: string;
@@ -45,9 +49,13 @@ export class EngineHost {
   /** CSP violations and uncaught errors in the host document (reported through status()). */
   readonly problems: string[] = [];
 
-  constructor(create: EngineFactory, options: { webgpu: boolean }) {
+  readonly #resolve: ModelResolver | undefined;
+  #reason: string | undefined;
+
+  constructor(create: EngineFactory, options: { webgpu: boolean; resolve?: ModelResolver }) {
     this.#create = create;
     this.#webgpu = options.webgpu;
+    this.#resolve = options.resolve;
   }
 
   status(): EngineStatus {
@@ -62,11 +70,19 @@ export class EngineHost {
       webgpu: this.#webgpu,
       problems: [...this.problems],
       generations: this.#generations,
+      placement: this.#engine?.placement,
+      speed: this.#engine?.speed,
+      reason: this.#reason,
     };
   }
 
   /** The engine with `model` loaded (loads it, or swaps models, when needed). */
   async ensure(model: ModelDescriptor): Promise<LocalEngine> {
+    if (this.#resolve) {
+      const resolved = await this.#resolve(model);
+      this.#reason = resolved.reason;
+      model = resolved.model;
+    }
     const key = `${model.id}|${model.url ?? ''}`;
     const loadedKey = this.#model ? `${this.#model.id}|${this.#model.url ?? ''}` : undefined;
     if (this.#engine && loadedKey === key && this.#state === 'ready') return this.#engine;

@@ -7,7 +7,9 @@ import { InvalidInputError } from '../../src/errors.ts';
 import { ENGINE_PORT, listenPorts, SUGGEST_MAX_TOKENS, SUGGEST_PREFIX_CHARS } from '../messaging.ts';
 import { ledgerStats, recordSuggestion } from '../background/stats.ts';
 import { deleteCache, listCache } from './cache.ts';
-import { EngineHost, type EngineFactory } from './engine-host.ts';
+import { EngineHost, type EngineFactory, type ModelResolver } from './engine-host.ts';
+import { autoResolver, measuredSteps } from '../models.ts';
+import { probeCapabilities } from '../../src/engines/probe.ts';
 import { createEngine, modelCache } from './engines.ts';
 import { offscreenChannel, type OffscreenHandlers } from './protocol.ts';
 
@@ -15,10 +17,15 @@ export interface OffscreenDeps {
   runtime: typeof chrome.runtime;
   createEngine: EngineFactory;
   webgpu: boolean;
+  /** Resolves `auto` to this device's model (extension/models.ts autoResolver). */
+  resolveModel?: ModelResolver;
 }
 
 export function main(deps: OffscreenDeps): { host: EngineHost; stop: () => void } {
-  const host = new EngineHost(deps.createEngine, { webgpu: deps.webgpu });
+  const host = new EngineHost(deps.createEngine, {
+    webgpu: deps.webgpu,
+    ...(deps.resolveModel ? { resolve: deps.resolveModel } : {}),
+  });
   // Nobody watches this hidden document's console: keep what would be an error there.
   const report = (text: string) => {
     if (host.problems.length < 50) host.problems.push(text);
@@ -105,4 +112,20 @@ export function main(deps: OffscreenDeps): { host: EngineHost; stop: () => void 
   };
 }
 
-main({ runtime: chrome.runtime, createEngine, webgpu: 'gpu' in navigator });
+// `auto` resolves here, where the probe sees this browser's GPU and isolation; steps measured on the
+// loaded model are kept so one that measured too slow stays moved down (extension/models.ts).
+const steps = measuredSteps(globalThis.localStorage);
+const offscreen = main({
+  runtime: chrome.runtime,
+  createEngine,
+  webgpu: 'gpu' in navigator,
+  resolveModel: autoResolver({
+    probe: () => probeCapabilities(),
+    crossOriginIsolated: globalThis.crossOriginIsolated === true,
+    measured: () => {
+      const status = offscreen.host.status();
+      if (status.model && status.speed) steps.record(status.model.id, status.speed);
+      return steps.read();
+    },
+  }),
+});

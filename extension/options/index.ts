@@ -1,14 +1,17 @@
 /**
- * Options page: gateway URL and token, model choice (catalog with sizes, or a self-hosted GGUF URL),
+ * Options page: gateway URL and token, model choice ("Automatic" first, with what it picks on this
+ * device and why; the catalog with sizes; or a self-hosted GGUF URL),
  * quality knob, privacy policy, autocomplete debounce, disabled sites, keyboard shortcuts, model
  * cache management, and what leaves the device. Saving validates the whole settings object in the
  * background; an invalid field gets its error next to it and the stored settings stay as they were.
  */
 import { html, render } from 'lit';
+import { chooseGhostTextModel, type GhostTextChoice } from '../../src/engines/defaults.ts';
+import { probeCapabilities } from '../../src/engines/probe.ts';
 import { TierError } from '../../src/errors.ts';
 import { request, type CacheEntry } from '../messaging.ts';
-import { CATALOG } from '../models.ts';
-import type { Settings } from '../settings.ts';
+import { AUTO_MODEL, CATALOG, measuredSteps } from '../models.ts';
+import { AUTO_MODEL_ID, type Settings } from '../settings.ts';
 
 const app = document.getElementById('app')!;
 app.textContent = '';
@@ -17,12 +20,16 @@ let fieldErrors: Record<string, string> = {};
 let notice = '';
 let cache: { entries: CacheEntry[]; usageBytes: number; quotaBytes: number } | undefined;
 let commands: chrome.commands.Command[] = [];
+/** What "Automatic" picks on this device (the same probe and choice the engine host makes). */
+let auto: GhostTextChoice | undefined;
+let autoProblem: string | undefined;
 
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(bytes < 1e7 ? 2 : 0)} MB`;
 
 function downloadSize(s: Settings): string {
   if (s.model.customUrl) return '';
-  const model = CATALOG.find((m) => m.id === s.model.id);
+  const id = s.model.id === AUTO_MODEL_ID ? auto?.model.id : s.model.id;
+  const model = CATALOG.find((m) => m.id === id);
   return model && model.sizeBytes > 0 ? ` (${mb(model.sizeBytes)})` : '';
 }
 
@@ -73,10 +80,16 @@ function draw(): void {
         <fieldset>
           <legend>On-device model</legend>
           <label for="model-id">Model</label>
-          <select id="model-id" name="model.id">
+          <select id="model-id" name="model.id" aria-describedby="model-auto">
+            <option value=${AUTO_MODEL_ID} ?selected=${s.model.id === AUTO_MODEL_ID}>
+              ${AUTO_MODEL.label}${auto ? `: ${auto.model.label} — ${mb(auto.model.sizeBytes)} download` : ''}
+            </option>
             ${CATALOG.map((m) => html`<option value=${m.id} ?selected=${m.id === s.model.id}>${m.label} — ${mb(m.sizeBytes)} download</option>`)}
-            ${CATALOG.some((m) => m.id === s.model.id) ? null : html`<option value=${s.model.id} selected>${s.model.id}</option>`}
+            ${s.model.id === AUTO_MODEL_ID || CATALOG.some((m) => m.id === s.model.id) ? null : html`<option value=${s.model.id} selected>${s.model.id}</option>`}
           </select>
+          <p class="hint" id="model-auto">
+            ${auto ? html`Automatic picks <strong>${auto.model.label}</strong> here: ${auto.reason}` : (autoProblem ?? 'Checking this device…')}
+          </p>
           <label for="model-url">Or a self-hosted GGUF URL (runs on WebAssembly)</label>
           <input
             id="model-url"
@@ -253,8 +266,22 @@ async function remove(id: string): Promise<void> {
   await listCache();
 }
 
+/** Runs the capability probe here (nothing is downloaded) to say what "Automatic" would choose. */
+async function probeAuto(): Promise<void> {
+  try {
+    auto = chooseGhostTextModel(await probeCapabilities(), measuredSteps(globalThis.localStorage).read(), {
+      crossOriginIsolated: globalThis.crossOriginIsolated === true,
+    });
+  } catch (error) {
+    auto = undefined;
+    autoProblem = `This device could not be checked (${error instanceof Error ? error.message : String(error)}); the engine host checks it again when the model loads.`;
+  }
+  draw();
+}
+
 async function start(): Promise<void> {
   draw();
+  void probeAuto();
   settings = await request('settings.get', {});
   commands = await chrome.commands.getAll().catch(() => []);
   draw();

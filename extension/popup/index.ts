@@ -1,8 +1,10 @@
 /**
- * Popup: engine status (model, loaded or not, WebGPU or wasm), the on/off switch for the current
- * site, and today's requests by tier with the money saved.
+ * Popup: engine status (model, loaded or not, WebGPU or wasm; once loaded, where it runs and the speed
+ * this device measured), the on/off switch for the current site, and today's requests by tier with the
+ * money saved.
  */
 import { html, render } from 'lit';
+import { engineRunLine } from '../../components/shared/engine-controller.ts';
 import '../../components/tier-savings/tier-savings.ts';
 import { DEFAULT_LEDGER_NAME } from '../../src/ledger/index.ts';
 import { request, type EngineStatus, type TodayStats } from '../messaging.ts';
@@ -47,6 +49,17 @@ function engineLine(s: EngineStatus | undefined) {
     <span data-field="webgpu">WebGPU ${s.webgpu ? 'available' : 'unavailable'}</span>`;
 }
 
+/** Once a model is loaded: where it runs (CPU threads, GPU layers), its measured speed, and why this model. */
+function placementLine(s: EngineStatus | undefined) {
+  if (!s?.model || s.state !== 'ready') return null;
+  const run = engineRunLine(s.model.label, s.placement, s.speed, s.kind === 'webllm');
+  return html`<p id="placement">
+      <span data-field="where">${run.where}</span> · <span data-field="speed">${run.speed}</span>
+    </p>
+    ${run.note ? html`<p data-field="note">${run.note}</p>` : null}
+    ${s.reason ? html`<p data-field="reason">Chosen for this device: ${s.reason}</p>` : null}`;
+}
+
 function draw(): void {
   const stats = view.stats;
   render(
@@ -54,6 +67,7 @@ function draw(): void {
       <section aria-label="Engine">
         <h2>Engine</h2>
         <p id="engine">${engineLine(view.status)}</p>
+        ${placementLine(view.status)}
         <button id="load" @click=${load}>Load model now</button>
       </section>
       <section aria-label="This site">
