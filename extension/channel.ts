@@ -13,10 +13,17 @@ import { deserializeError, InvalidInputError, serializeError, type SerializedErr
 export type Protocol = Record<string, z.ZodType>;
 type Reply = { ok: true; result: unknown } | { ok: false; error: SerializedError };
 type PortReply = Reply & { seq: number };
+/** A progress frame on a port, before the reply with the same `seq` (e.g. a streamed suggestion so far). */
+type PortPartial = { seq: number; partial: unknown };
 type Runtime = Pick<typeof chrome.runtime, 'onMessage' | 'sendMessage'>;
 
 export type HandlersFor<P extends Protocol, R extends { [K in keyof P]: unknown }> = {
-  [N in keyof P]: (payload: z.infer<P[N]>, sender: chrome.runtime.MessageSender) => Promise<R[N]>;
+  [N in keyof P]: (
+    payload: z.infer<P[N]>,
+    sender: chrome.runtime.MessageSender,
+    /** Only over ports: sends a progress frame the client's `onPartial` receives before the result. */
+    partial?: (value: unknown) => void,
+  ) => Promise<R[N]>;
 };
 
 export interface Channel<P extends Protocol, R extends { [K in keyof P]: unknown }> {
@@ -51,7 +58,11 @@ export interface Channel<P extends Protocol, R extends { [K in keyof P]: unknown
      */
     helloTimeoutMs?: number;
   }): {
-    request<N extends keyof P & string>(name: N, payload: z.input<P[N]>): Promise<R[N]>;
+    request<N extends keyof P & string>(
+      name: N,
+      payload: z.input<P[N]>,
+      options?: { onPartial?: (value: unknown) => void },
+    ): Promise<R[N]>;
   };
 }
 
@@ -121,12 +132,24 @@ export function createChannel<P extends Protocol, R extends { [K in keyof P]: un
             try {
               const { name, payload } = parse(message);
               const handler = handlers[name] as
-                ((p: unknown, s: chrome.runtime.MessageSender) => Promise<unknown>) | undefined;
+                | ((
+                    p: unknown,
+                    s: chrome.runtime.MessageSender,
+                    partial: (value: unknown) => void,
+                  ) => Promise<unknown>)
+                | undefined;
               if (!handler)
                 throw new InvalidInputError(`"${name}" is not answered on port "${portName}".`, {
                   data: { name },
                 });
-              reply = { seq, ok: true, result: await handler(payload, port.sender ?? {}) };
+              const partial = (value: unknown): void => {
+                try {
+                  port.postMessage({ seq, partial: value } satisfies PortPartial);
+                } catch {
+                  // The page went away while we worked.
+                }
+              };
+              reply = { seq, ok: true, result: await handler(payload, port.sender ?? {}, partial) };
             } catch (error) {
               reply = { seq, ok: false, error: serializeError(error) };
             }
@@ -145,7 +168,10 @@ export function createChannel<P extends Protocol, R extends { [K in keyof P]: un
       let port: chrome.runtime.Port | undefined;
       let ready: Promise<void> = Promise.resolve();
       let seq = 0;
-      const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+      const pending = new Map<
+        number,
+        { resolve: (v: unknown) => void; reject: (e: unknown) => void; onPartial?: (v: unknown) => void }
+      >();
       const open = (): chrome.runtime.Port => {
         if (port) return port;
         const opened = runtime.connect({ name: portName });
@@ -174,9 +200,13 @@ export function createChannel<P extends Protocol, R extends { [K in keyof P]: un
             greeted();
             return;
           }
-          const reply = message as PortReply;
+          const reply = message as PortReply | PortPartial;
           const waiter = pending.get(reply.seq);
           if (!waiter) return;
+          if ('partial' in reply) {
+            waiter.onPartial?.(reply.partial);
+            return;
+          }
           pending.delete(reply.seq);
           if (reply.ok) waiter.resolve(reply.result);
           else waiter.reject(deserializeError(reply.error));
@@ -194,12 +224,16 @@ export function createChannel<P extends Protocol, R extends { [K in keyof P]: un
         return opened;
       };
       return {
-        async request(name, payload) {
+        async request(name, payload, options) {
           const id = ++seq;
           const opened = open();
           await ready;
           return new Promise((resolve, reject) => {
-            pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+            pending.set(id, {
+              resolve: resolve as (v: unknown) => void,
+              reject,
+              ...(options?.onPartial ? { onPartial: options.onPartial } : {}),
+            });
             try {
               opened.postMessage({ [marker]: 1, seq: id, name, payload });
             } catch (error) {

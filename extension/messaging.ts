@@ -22,7 +22,10 @@ const Id = z.string().min(1).max(64);
 export const PROTOCOL = {
   /** Liveness check; answers with the background's start time (changes when the worker restarts). */
   ping: z.object({}),
-  /** Ghost text: a continuation of `before` (on-device only). `id` lets `cancel` abort it. */
+  /**
+   * Ghost text: a continuation of `before` (on-device only). `id` lets `cancel` abort it. Over a
+   * port the text generated so far streams back as partial frames (a string) before the answer.
+   */
   suggest: z.object({
     id: Id,
     before: z.string().max(20_000),
@@ -86,6 +89,8 @@ export interface EngineStatus {
   problems: string[];
   /** Generations the engine host started since it was created (every surface; absent: no host). */
   generations?: number;
+  /** Of the requests it received, how many ended aborted (cancelled, or superseded by a newer suggestion). */
+  aborted?: number;
   /** Where the loaded model runs, as the engine observed it (device, threads, GPU layers, why). */
   placement?: EnginePlacement | undefined;
   /** Speed this device measured on the loaded model (running medians). */
@@ -130,7 +135,19 @@ export interface CacheEntry {
 export interface Results {
   ping: { pong: true; startedAt: number; version: string };
   /** `backgroundMs`: time in the service worker (including the offscreen round trip); `hostMs`: in the offscreen document. */
-  suggest: { text: string; engineMs: number; hostMs: number; backgroundMs: number; model: string };
+  suggest: {
+    text: string;
+    engineMs: number;
+    hostMs: number;
+    backgroundMs: number;
+    model: string;
+    /** Characters of `before` the prompt used, of at most `maxPrefixChars` (the measured-speed budget). */
+    prefixChars?: number;
+    maxPrefixChars?: number;
+    /** Prompt tokens, and how many the engine reused from the previous prompt's KV cache (when it says). */
+    promptTokens?: number;
+    cachedTokens?: number;
+  };
   cancel: { cancelled: boolean };
   status: EngineStatus;
   load: EngineStatus;
@@ -186,6 +203,12 @@ export const listenPorts = channel.listenPorts;
 export const portClient = channel.portClient;
 /** Port name the offscreen engine host answers `suggest`/`cancel` on directly (ADR 0002). */
 export const ENGINE_PORT = 'tierAssist:engine';
-/** A ghost suggestion: at most this many tokens, from at most this many characters before the caret. */
+/** A ghost suggestion: at most this many tokens. */
 export const SUGGEST_MAX_TOKENS = 16;
-export const SUGGEST_PREFIX_CHARS = 1500;
+/**
+ * At most this many characters before the caret travel with a suggestion request (the content
+ * script cuts them with the same stable window as the prompt, so what it sends does not slide with
+ * each keystroke); the engine host then picks the prompt's own, smaller window (at most
+ * src/autocomplete/prefix-window.ts MAX_PREFIX_CHARS, sized from the measured prefill speed).
+ */
+export const SUGGEST_SEND_CHARS = 8192;

@@ -11,16 +11,7 @@ import { redactPii } from '../../src/privacy/index.ts';
 import { route, verifyAnswer } from '../../src/router/index.ts';
 import type { Decision, RouteContext } from '../../src/router/types.ts';
 import { AbortError, InvalidInputError, NotConfiguredError } from '../../src/errors.ts';
-import {
-  listen,
-  listenPorts,
-  SUGGEST_MAX_TOKENS,
-  SUGGEST_PREFIX_CHARS,
-  JOB_KINDS,
-  type Handlers,
-  type JobKind,
-  type JobResult,
-} from '../messaging.ts';
+import { listen, listenPorts, JOB_KINDS, type Handlers, type JobKind, type JobResult } from '../messaging.ts';
 import { resolveModel } from '../models.ts';
 import { siteEnabled } from '../settings.ts';
 import { cachedSettings } from '../settings-store.ts';
@@ -101,23 +92,24 @@ export function main(deps: BackgroundDeps): {
       const settings = await loadSettings();
       if (!settings.model.downloadAllowed || !siteEnabled(settings, originOf(sender)))
         return { text: '', engineMs: 0, hostMs: 0, backgroundMs: 0, model: '' };
-      const prefix = before.slice(-SUGGEST_PREFIX_CHARS);
-      const out = await deps.offscreen.request('engine.complete', {
+      // The engine host picks the prompt's window of `before` (stable while typing: KV-cache reuse).
+      const out = await deps.offscreen.request('engine.suggest', {
         id,
         model: resolveModel(settings),
-        prefix,
-        maxTokens: SUGGEST_MAX_TOKENS,
-        temperature: 0,
-        stop: ['\n'],
+        before,
       });
       if (out.finishReason === 'abort') throw new AbortError();
-      recordSuggestion(deps.stats, prefix, out);
+      recordSuggestion(deps.stats, before.slice(before.length - out.prefixChars), out);
       return {
         text: out.text,
         engineMs: out.engineMs,
         hostMs: out.hostMs,
         backgroundMs: performance.now() - received,
         model: out.model,
+        prefixChars: out.prefixChars,
+        maxPrefixChars: out.maxPrefixChars,
+        ...(out.promptTokens !== undefined ? { promptTokens: out.promptTokens } : {}),
+        ...(out.cachedTokens !== undefined ? { cachedTokens: out.cachedTokens } : {}),
       };
     },
     cancel: async ({ id }) => {

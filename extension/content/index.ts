@@ -3,10 +3,16 @@
  * src/autocomplete and connects it to the background. Suggestions come only from the on-device
  * engine. The UI lives in the controller's own shadow root and is torn down when the extension
  * context goes away (extension reloaded or removed). `main(deps)` is exported for tests.
+ *
+ * Latency path (docs/extension.md, "Ghost text"): the text before the caret is cut with the same
+ * stable window the engine host uses for the prompt (src/autocomplete/prefix-window.ts), so what
+ * is sent extends what was sent before and the engine reuses its KV cache; on the direct port to
+ * the engine host the generated text streams back and its first words show at once; a keystroke
+ * aborts the request and tells the host to cancel the generation (`cancel`).
  */
-import { GhostTextController, type GhostTiming } from '../../src/autocomplete/index.ts';
+import { GhostTextController, prefixWindow, type GhostTiming } from '../../src/autocomplete/index.ts';
 import { AbortError } from '../../src/errors.ts';
-import { ENGINE_PORT, portClient, request, type Results } from '../messaging.ts';
+import { ENGINE_PORT, portClient, request, SUGGEST_SEND_CHARS, type Results } from '../messaging.ts';
 import { resolveModel } from '../models.ts';
 import { migrate, SETTINGS_KEY, siteEnabled, type Settings } from '../settings.ts';
 import { deepActiveElement, fitToLine, textFollowsCaret } from './caret-line.ts';
@@ -75,16 +81,21 @@ export async function main(deps: ContentDeps): Promise<GhostTextController | und
       return worker.request('suggest', payload);
     }
   };
-  const suggest = async (payload: {
-    id: string;
-    before: string;
-    after: string;
-  }): Promise<Results['suggest']> => {
+  const suggest = async (
+    payload: { id: string; before: string; after: string },
+    onPartial: (textSoFar: string) => void,
+  ): Promise<Results['suggest']> => {
     if (direct) {
       try {
         port = engine;
         const model = resolveModel(settings);
-        return await withTimeout(engine.request('suggest', { ...payload, model }), DIRECT_TIMEOUT_MS);
+        const partial = (value: unknown) => {
+          if (typeof value === 'string') onPartial(value);
+        };
+        return await withTimeout(
+          engine.request('suggest', { ...payload, model }, { onPartial: partial }),
+          DIRECT_TIMEOUT_MS,
+        );
       } catch (error) {
         if (error instanceof AbortError) throw error;
         direct = false;
@@ -103,7 +114,7 @@ export async function main(deps: ContentDeps): Promise<GhostTextController | und
     onShown: (timing: GhostTiming) => {
       root.dataset.tierAssistTiming = JSON.stringify(timing);
     },
-    suggest: async ({ before, after }, signal) => {
+    suggest: async ({ before, after }, signal, onPartial) => {
       // Inline ghost text only where it covers nothing: with text after the caret on its line,
       // no suggestion is asked for (and none drawn).
       if (textFollowsCaret(doc, after)) {
@@ -113,17 +124,28 @@ export async function main(deps: ContentDeps): Promise<GhostTextController | und
       const id = `s${Date.now().toString(36)}-${(++seq).toString(36)}`;
       const onAbort = () => void port.request('cancel', { id }).catch(() => undefined);
       signal.addEventListener('abort', onAbort, { once: true });
+      // Text on the lines below: a ghost that wraps would cover it, so keep it to the caret's line.
+      const field = deepActiveElement(doc);
+      const fit = (text: string): string =>
+        field?.localName === 'textarea' && /\S/.test(after)
+          ? fitToLine(field as HTMLTextAreaElement, before, text.split('\n', 1)[0] ?? '')
+          : text;
+      // The same stable cut as the prompt's (the schema allows 20,000 characters; a field may hold more).
+      const sent = prefixWindow(before, SUGGEST_SEND_CHARS).prefix;
       try {
-        const out = await suggest({ id, before, after });
+        const out = await suggest({ id, before: sent, after }, (soFar) => {
+          if (!signal.aborted) onPartial?.(fit(soFar));
+        });
         if (signal.aborted) throw new AbortError();
-        root.dataset.tierAssistHops = JSON.stringify({ backgroundMs: out.backgroundMs, hostMs: out.hostMs });
-        // Text on the lines below: a ghost that wraps would cover it, so keep it to the caret's line.
-        const field = deepActiveElement(doc);
-        const text =
-          field?.localName === 'textarea' && /\S/.test(after)
-            ? fitToLine(field as HTMLTextAreaElement, before, out.text.split('\n', 1)[0] ?? '')
-            : out.text;
-        return { text, engineMs: out.engineMs };
+        root.dataset.tierAssistHops = JSON.stringify({
+          backgroundMs: out.backgroundMs,
+          hostMs: out.hostMs,
+          prefixChars: out.prefixChars,
+          maxPrefixChars: out.maxPrefixChars,
+          promptTokens: out.promptTokens,
+          cachedTokens: out.cachedTokens,
+        });
+        return { text: fit(out.text), engineMs: out.engineMs };
       } finally {
         signal.removeEventListener('abort', onAbort);
       }

@@ -2,7 +2,15 @@
  * The engine host: one LocalEngine for the whole browser, living in the offscreen document (ADR
  * 0002). Loads lazily on the first request, reloads when the configured model changes, runs one
  * generation at a time (engines hold one lock per model) and aborts a request by id.
+ *
+ * Ghost text ({@link EngineHost.suggest}) is the latency-critical caller: its prompt is a window of
+ * the text before the caret that stays put while the person types (src/autocomplete/prefix-window.ts),
+ * so the engine reuses the previous prompt's KV cache and evaluates only the new characters; the
+ * window's maximum follows the prefill speed the engine measured; a new suggestion aborts the one
+ * still running (only the latest keystroke's answer can be shown); generated text streams back.
  */
+import { PrefixBudget, prefixWindow } from '../../src/autocomplete/prefix-window.ts';
+import { dropUnfinishedWord } from '../../src/autocomplete/suggestion.ts';
 import { AbortError, toTierError } from '../../src/errors.ts';
 import type {
   ChatMessage,
@@ -13,7 +21,7 @@ import type {
   ModelDescriptor,
 } from '../../src/engines/types.ts';
 import type { EngineState, EngineStatus } from '../messaging.ts';
-import type { Generated } from './protocol.ts';
+import type { Generated, Suggested } from './protocol.ts';
 
 export type EngineFactory = (model: ModelDescriptor) => LocalEngine | Promise<LocalEngine>;
 /** Turns the model a request names into the one to load (e.g. `auto` -> this device's choice), and why. */
@@ -31,6 +39,16 @@ export interface GenerateRequest {
   jsonSchema?: JsonSchema;
 }
 
+export interface SuggestRequest {
+  id: string;
+  model: ModelDescriptor;
+  /** Text before the caret (the host picks the window of it the prompt uses). */
+  before: string;
+  maxTokens: number;
+  /** Receives the text generated so far (cumulative) as it arrives. */
+  onPartial?: (textSoFar: string) => void;
+}
+
 export class EngineHost {
   readonly #create: EngineFactory;
   readonly #webgpu: boolean;
@@ -46,6 +64,13 @@ export class EngineHost {
   readonly #cancelled = new Set<string>();
   /** Generations started on an engine (what "the model ran N times" counts). */
   #generations = 0;
+  /** Requests that ended aborted (cancelled by id, or superseded by a newer suggestion). */
+  #aborted = 0;
+  /** The ghost-text request running or queued: a newer one aborts it. */
+  #suggesting: string | undefined;
+  readonly #budget = new PrefixBudget();
+  /** Prefill speed measured here (tok/s), for engines that do not report `speed`. */
+  #prefill: number | undefined;
   /** CSP violations and uncaught errors in the host document (reported through status()). */
   readonly problems: string[] = [];
 
@@ -70,6 +95,7 @@ export class EngineHost {
       webgpu: this.#webgpu,
       problems: [...this.problems],
       generations: this.#generations,
+      aborted: this.#aborted,
       placement: this.#engine?.placement,
       speed: this.#engine?.speed,
       reason: this.#reason,
@@ -122,6 +148,35 @@ export class EngineHost {
     }
   }
 
+  /**
+   * A ghost-text continuation of `before`: aborts the previous suggestion if it still runs, picks a
+   * stable window of `before` sized for the measured prefill speed, completes it greedily up to a
+   * line break and streams the text so far to `onPartial`.
+   */
+  async suggest(request: SuggestRequest): Promise<Suggested> {
+    if (this.#suggesting !== undefined && this.#suggesting !== request.id) this.cancel(this.#suggesting);
+    this.#suggesting = request.id;
+    let window = { start: 0, prefix: '' };
+    let maxPrefixChars = this.#budget.chars;
+    const generate = { id: request.id, model: request.model, maxTokens: request.maxTokens };
+    try {
+      const out = await this.#run(
+        { ...generate, temperature: 0, stop: ['\n'] },
+        (engine, options) => {
+          maxPrefixChars = this.#budget.update(engine.speed?.prefillTokPerSec ?? this.#prefill);
+          window = prefixWindow(request.before, maxPrefixChars);
+          return engine.complete(window.prefix, options);
+        },
+        request.onPartial,
+      );
+      // Cut off by the token limit: the last word may be half a word; a ghost offers whole ones.
+      const text = out.finishReason === 'length' ? dropUnfinishedWord(out.text) : out.text;
+      return { ...out, text, prefixChars: window.prefix.length, maxPrefixChars };
+    } finally {
+      if (this.#suggesting === request.id) this.#suggesting = undefined;
+    }
+  }
+
   complete(request: GenerateRequest & { prefix: string }): Promise<Generated> {
     return this.#run(request, (engine, options) => engine.complete(request.prefix, options));
   }
@@ -144,17 +199,24 @@ export class EngineHost {
   #run(
     request: GenerateRequest,
     start: (engine: LocalEngine, options: GenerateOptions) => GenerationStream,
+    onPartial?: (textSoFar: string) => void,
   ): Promise<Generated> {
     const received = performance.now();
     const controller = new AbortController();
     this.#controllers.set(request.id, controller);
     const job = this.#queue.then(async (): Promise<Generated> => {
       try {
-        if (this.#cancelled.delete(request.id) || controller.signal.aborted) throw new AbortError();
+        if (this.#cancelled.delete(request.id) || controller.signal.aborted) {
+          this.#aborted += 1;
+          throw new AbortError();
+        }
         const loadStart = performance.now();
         const engine = await this.ensure(request.model);
         const loadMs = performance.now() - loadStart;
-        if (controller.signal.aborted) throw new AbortError();
+        if (controller.signal.aborted) {
+          this.#aborted += 1;
+          throw new AbortError();
+        }
         const t0 = performance.now();
         this.#generations += 1;
         const stream = start(engine, {
@@ -164,8 +226,20 @@ export class EngineHost {
           ...(request.stop ? { stop: request.stop } : {}),
           ...(request.jsonSchema ? { jsonSchema: request.jsonSchema } : {}),
         });
+        if (onPartial) {
+          let soFar = '';
+          for await (const delta of stream) {
+            soFar += delta;
+            if (!controller.signal.aborted) onPartial(soFar);
+          }
+        }
         const result = await stream.result;
-        if (result.finishReason === 'abort') throw new AbortError();
+        if (result.finishReason === 'abort') {
+          this.#aborted += 1;
+          throw new AbortError();
+        }
+        this.#measure(result.usage.promptTokens, result.timings);
+        const { cachedTokens, prefillTokPerSec } = result.timings;
         return {
           text: result.text,
           finishReason: result.finishReason,
@@ -173,6 +247,9 @@ export class EngineHost {
           hostMs: performance.now() - received,
           model: result.model,
           loadMs,
+          promptTokens: result.usage.promptTokens,
+          ...(cachedTokens !== undefined ? { cachedTokens } : {}),
+          ...(prefillTokPerSec !== undefined ? { prefillTokPerSec } : {}),
         };
       } finally {
         this.#controllers.delete(request.id);
@@ -180,5 +257,20 @@ export class EngineHost {
     });
     this.#queue = job.catch(() => undefined);
     return job;
+  }
+
+  /**
+   * Keeps a prefill speed for engines without `speed`: the engine's own figure, else the tokens
+   * evaluated (not reused) over the time to the first token. Short evaluations (a few new
+   * characters on a reused prefix) say more about per-call overhead than speed: skipped.
+   */
+  #measure(
+    promptTokens: number,
+    timings: { ttftMs: number; prefillTokPerSec?: number; cachedTokens?: number },
+  ): void {
+    const evaluated = promptTokens - (timings.cachedTokens ?? 0);
+    if (evaluated < 32) return;
+    const speed = timings.prefillTokPerSec ?? (timings.ttftMs > 0 ? (evaluated * 1000) / timings.ttftMs : 0);
+    if (speed > 0 && Number.isFinite(speed)) this.#prefill = speed;
   }
 }

@@ -4,7 +4,7 @@
  * after 30 s idle, while this document outlives it). Answers only the offscreen protocol.
  */
 import { InvalidInputError } from '../../src/errors.ts';
-import { ENGINE_PORT, listenPorts, SUGGEST_MAX_TOKENS, SUGGEST_PREFIX_CHARS } from '../messaging.ts';
+import { ENGINE_PORT, listenPorts, SUGGEST_MAX_TOKENS, type Results } from '../messaging.ts';
 import { ledgerStats, recordSuggestion } from '../background/stats.ts';
 import { deleteCache, listCache } from './cache.ts';
 import { EngineHost, type EngineFactory, type ModelResolver } from './engine-host.ts';
@@ -12,6 +12,9 @@ import { autoResolver, measuredSteps } from '../models.ts';
 import { probeCapabilities } from '../../src/engines/probe.ts';
 import { createEngine, modelCache } from './engines.ts';
 import { offscreenChannel, type OffscreenHandlers } from './protocol.ts';
+
+/** The model type the engine host takes (the port's payload is parsed by the same schema). */
+type HostModel = Parameters<EngineHost['suggest']>[0]['model'];
 
 export interface OffscreenDeps {
   runtime: typeof chrome.runtime;
@@ -42,6 +45,8 @@ export function main(deps: OffscreenDeps): { host: EngineHost; stop: () => void 
       host.complete({ ...p, ...(p.stop ? { stop: p.stop } : {}) } as Parameters<EngineHost['complete']>[0]),
     'engine.chat': async (p) =>
       host.chat({ ...p, ...(p.stop ? { stop: p.stop } : {}) } as Parameters<EngineHost['chat']>[0]),
+    'engine.suggest': async ({ id, before, model }) =>
+      host.suggest({ id, before, model: model as HostModel, maxTokens: SUGGEST_MAX_TOKENS }),
     'engine.cancel': async ({ id }) => ({ cancelled: host.cancel(id) }),
     'engine.status': async () => host.status(),
     'engine.load': async ({ model }) => {
@@ -58,24 +63,27 @@ export function main(deps: OffscreenDeps): { host: EngineHost; stop: () => void 
   const stats = ledgerStats();
   const stopPorts = listenPorts(
     {
-      suggest: async ({ id, before, model }) => {
+      // The text so far streams back as partial frames (the ghost shows its first words early).
+      suggest: async ({ id, before, model }, _sender, partial): Promise<Results['suggest']> => {
         if (!model) throw new InvalidInputError('A direct suggestion request must name its model.');
-        const prefix = before.slice(-SUGGEST_PREFIX_CHARS);
-        const out = await host.complete({
+        const out = await host.suggest({
           id,
-          model: model as Parameters<EngineHost['complete']>[0]['model'],
-          prefix,
+          before,
+          model: model as HostModel,
           maxTokens: SUGGEST_MAX_TOKENS,
-          temperature: 0,
-          stop: ['\n'],
+          ...(partial ? { onPartial: partial } : {}),
         });
-        recordSuggestion(stats, prefix, out);
+        recordSuggestion(stats, before.slice(before.length - out.prefixChars), out);
         return {
           text: out.text,
           engineMs: out.engineMs,
           hostMs: out.hostMs,
           backgroundMs: out.hostMs,
           model: out.model,
+          prefixChars: out.prefixChars,
+          maxPrefixChars: out.maxPrefixChars,
+          ...(out.promptTokens !== undefined ? { promptTokens: out.promptTokens } : {}),
+          ...(out.cachedTokens !== undefined ? { cachedTokens: out.cachedTokens } : {}),
         };
       },
       cancel: async ({ id }) => ({ cancelled: host.cancel(id) }),

@@ -27,6 +27,12 @@ export const OFFSCREEN_PROTOCOL = {
       .array(z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string().max(40_000) }))
       .min(1),
   }),
+  /**
+   * A ghost-text continuation of `before` (the text before the caret; the host chooses the window
+   * of it that the prompt uses, see EngineHost.suggest). Over the engine port the text so far also
+   * streams back as partial frames.
+   */
+  'engine.suggest': z.object({ id: Id, model: ModelDescriptorSchema, before: z.string().max(20_000) }),
   'engine.cancel': z.object({ id: Id }),
   'engine.status': z.object({}),
   'engine.load': z.object({ model: ModelDescriptorSchema }),
@@ -42,11 +48,25 @@ export interface Generated {
   hostMs: number;
   model: string;
   loadMs: number;
+  /** Prompt tokens, and how many of them the engine reused from its KV cache (when it says). */
+  promptTokens?: number;
+  cachedTokens?: number;
+  /** Prompt tokens evaluated per second on this call (when the engine says). */
+  prefillTokPerSec?: number;
+}
+
+/** A ghost-text answer: the generation plus the prompt window the host chose. */
+export interface Suggested extends Generated {
+  /** Characters of the text before the caret that the prompt used. */
+  prefixChars: number;
+  /** The window's maximum at the measured prefill speed (src/autocomplete/prefix-window.ts). */
+  maxPrefixChars: number;
 }
 
 export interface OffscreenResults {
   'engine.complete': Generated;
   'engine.chat': Generated;
+  'engine.suggest': Suggested;
   'engine.cancel': { cancelled: boolean };
   'engine.status': Omit<EngineStatus, 'webgpu'> & { webgpu: boolean };
   'engine.load': Omit<EngineStatus, 'webgpu'> & { webgpu: boolean };

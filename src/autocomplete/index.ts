@@ -12,6 +12,7 @@ export { caretText, insertAtCaret } from './caret.ts';
 export { COPIED_STYLES, GhostOverlay, HOST_TAG } from './overlay.ts';
 export {
   cleanSuggestion,
+  dropUnfinishedWord,
   nextWord,
   partialSuggestion,
   typeThrough,

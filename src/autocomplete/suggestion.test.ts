@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   cleanSuggestion,
+  dropUnfinishedWord,
   MAX_SUGGESTION_CHARS,
   nextWord,
   partialSuggestion,
@@ -45,6 +46,14 @@ describe('partialSuggestion', () => {
     expect(partialSuggestion('  world again', 'hello ', '')).toBe('world');
     expect(partialSuggestion(' brown fox jumps', 'the quick', ' fox jumps over')).toBe(' brown');
     expect(partialSuggestion(' x'.repeat(100), 'a', '').length).toBeLessThanOrEqual(MAX_SUGGESTION_CHARS);
+  });
+});
+
+describe('dropUnfinishedWord', () => {
+  it('cuts the word the token limit broke off', () => {
+    expect(dropUnfinishedWord(' alpha beta gamma bet')).toBe(' alpha beta gamma');
+    expect(dropUnfinishedWord(' alpha beta ')).toBe(' alpha beta');
+    expect(dropUnfinishedWord(' alph')).toBe('');
   });
 });
 

@@ -47,8 +47,18 @@ export function partialSuggestion(raw: string, before: string, after: string): s
   const text = raw.replace(/\r/g, '');
   const newline = text.indexOf('\n');
   if (newline >= 0) return cleanSuggestion(text.slice(0, newline), before, after);
+  const words = dropUnfinishedWord(text);
+  return words ? cleanSuggestion(words, before, after) : '';
+}
+
+/**
+ * A continuation cut off by the token limit may end inside a word: keep only its whole words
+ * ('' when it is one unfinished word). Line breaks and text after them are kept for
+ * {@link cleanSuggestion} to judge.
+ */
+export function dropUnfinishedWord(text: string): string {
   const end = /\S\s+\S*$/.exec(text);
-  return end ? cleanSuggestion(text.slice(0, end.index + 1), before, after) : '';
+  return end ? text.slice(0, end.index + 1) : '';
 }
 
 /**

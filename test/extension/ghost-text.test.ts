@@ -12,6 +12,7 @@ import {
   type ExtensionWithSite,
   type LaunchedExtension,
 } from '../support/extension.ts';
+import { makeLlamaGguf } from '../support/gguf.ts';
 import { startStaticServer, type StaticServer } from '../support/static-server.ts';
 
 const RECORDER = `<script>
@@ -36,6 +37,8 @@ ${RECORDER}`;
 const DEBOUNCE = 120;
 /** What the generated model continues any text with. */
 const REPLY = ' world, from a tiny llama.';
+/** Slow enough on this CPU (wasm) that a 16-token suggestion takes about a second or more. */
+const SLOW_SHAPE = { dim: 512, layers: 8, heads: 8, ff: 1536, type: 'q8_0' } as const;
 const quiet = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function typeIn(page: Page, selector: string, text: string): Promise<void> {
@@ -441,5 +444,102 @@ describe('ghost text with the wasm engine (built extension)', () => {
     expect(status.result.state).toBe('ready');
     expect(status.result.problems).toEqual([]);
     await popup.close();
+  });
+});
+
+/**
+ * The latency path with a model that never stops on its own (`loop: true`: the reply repeats until
+ * `maxTokens`) and is big enough to take a second or more per suggestion on this CPU: the first
+ * words show while the generation is still running, and a keystroke cancels that generation in the
+ * engine host (its `aborted` counter) so the next suggestion runs at once.
+ */
+describe('ghost text latency path: streaming and cancel (looping model)', () => {
+  const LOOP_REPLY = ' alpha beta gamma delta';
+  let env: ExtensionWithSite;
+
+  beforeAll(async () => {
+    env = await launchWithSite({
+      reply: null,
+      pages: { '/fields.html': PAGE },
+      options: { debounceMs: DEBOUNCE },
+    });
+    env.site.set(
+      '/model.gguf',
+      makeLlamaGguf({ reply: LOOP_REPLY, loop: true, ...SLOW_SHAPE }),
+      'application/octet-stream',
+    );
+  });
+
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  /** The engine host's counters, as the popup reads them. */
+  const hostStatus = async () => {
+    const popup = await env.ext.openPage('extension/popup/index.html');
+    const reply = (await popup.evaluate(() =>
+      chrome.runtime.sendMessage({ tierAssist: 1, name: 'status', payload: {} }),
+    )) as { ok: boolean; result: { generations?: number; aborted?: number } };
+    await popup.close();
+    return { generations: reply.result.generations ?? 0, aborted: reply.result.aborted ?? 0 };
+  };
+
+  /** Loads the model and makes the tab use the direct (streaming) port to the engine host. */
+  const warm = async (page: Page) => {
+    await typeIn(page, '#t', 'Hello');
+    await waitForGhost(page, 120_000);
+    await page.keyboard.press('Escape');
+  };
+
+  const streamingGhost = (page: Page) =>
+    page.waitForFunction(
+      () => {
+        const host = document.querySelector<HTMLElement>('tier-ghost-text');
+        const text = host?.shadowRoot?.querySelector('.ghost')?.textContent ?? '';
+        return host?.dataset.state === 'streaming' && text !== '' ? text : null;
+      },
+      undefined,
+      { timeout: 60_000, polling: 'raf' },
+    );
+
+  it('shows the first words in the ghost while the generation is still running', async () => {
+    const page = await env.openSitePage('/fields.html');
+    await warm(page);
+    await page.keyboard.type(' and', { delay: 10 });
+    const first = String(await (await streamingGhost(page)).jsonValue());
+    const final = await waitForGhost(page, 60_000);
+    // Whole words only, and a strict start of the answer that came later.
+    expect(first.length).toBeGreaterThan(0);
+    expect(first.length).toBeLessThan(final.length);
+    expect(final.startsWith(first)).toBe(true);
+    expect(final[first.length]).toBe(' ');
+    const timing = JSON.parse(
+      (await page.evaluate(() => document.documentElement.dataset.tierAssistTiming)) ?? '{}',
+    ) as {
+      firstWordsMs?: number;
+      totalMs: number;
+      renderMs: number;
+    };
+    expect(timing.firstWordsMs).toBeGreaterThan(0);
+    expect(timing.firstWordsMs!).toBeLessThan(timing.totalMs - timing.renderMs);
+    await page.close();
+  });
+
+  it('a keystroke during a generation aborts it in the engine host, and the next suggestion shows', async () => {
+    const page = await env.openSitePage('/fields.html');
+    await warm(page);
+    const before = await hostStatus();
+    await page.keyboard.type(' and', { delay: 10 });
+    const shown = String(await (await streamingGhost(page)).jsonValue());
+    // A character the ghost does not start with: the ghost goes, a new request is made.
+    expect(shown.startsWith('Z')).toBe(false);
+    await page.keyboard.type('Z');
+    const next = await waitForGhost(page, 60_000);
+    expect(next.length).toBeGreaterThan(0);
+    expect(await page.inputValue('#t')).toBe('Hello andZ');
+    const after = await hostStatus();
+    expect(after.aborted - before.aborted).toBe(1);
+    expect(after.generations - before.generations).toBe(2);
+    await page.close();
   });
 });
