@@ -18,9 +18,10 @@
  * grammar-constrained decoding. A token that starts exactly one label gives that label its mass. A
  * token shared by several labels ("card" for card_arrival and card_linking) is a branch: when the
  * biggest branch outweighs the best single label, one more request decodes greedily under a grammar
- * of that branch's labels (the prompt is reused from the KV cache, so only the label tokens are
- * evaluated) and splits the branch along the path with the raw probabilities of each step (top
- * {@link TIE_TOP_K}, renormalised over the tokens the labels allow). Branches not decoded are split
+ * of that branch's labels (the prompt is reused from the KV cache, so only label tokens are evaluated,
+ * and the stream is stopped as soon as one label is left) and splits the branch along the path with
+ * the raw probabilities of each step (top {@link TIE_TOP_K}, renormalised over the tokens the labels
+ * allow). Branches not decoded are split
  * equally among their labels. Scores are natural logs of these masses: they sum to about 1 over the
  * labels, so `exp(logprob)` reads as the model's probability of the label given that it answers with
  * one of them. A label the model gives no measurable probability scores {@link LOGPROB_FLOOR}.
@@ -172,6 +173,23 @@ function prefixCount(bytes: readonly Uint8Array[]): number {
   return seen.size;
 }
 
+/** The longest byte prefix any two of `labels` share (where they split, or where one ends). */
+function sharedPrefixBytes(labels: readonly Uint8Array[]): number {
+  const sorted = [...labels].sort((a, b) => {
+    for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+    return a.length - b.length;
+  });
+  let longest = 0;
+  for (let i = 1; i < sorted.length; i++) {
+    const a = sorted[i - 1]!;
+    const b = sorted[i]!;
+    let n = 0;
+    while (n < a.length && n < b.length && a[n] === b[n]) n++;
+    longest = Math.max(longest, n);
+  }
+  return longest;
+}
+
 function firstStep(response: unknown): { step: Step; promptTokens: number } {
   const parsed = responseSchema.safeParse(response);
   const step = parsed.success ? parsed.data.choices[0]?.logprobs?.content?.[0] : undefined;
@@ -296,53 +314,76 @@ async function resolveBranch(
   },
 ): Promise<void> {
   const { bytes, eog, mass, signal } = ctx;
-  const longest = Math.max(...branch.owners.map((o) => bytes[o]!.length));
-  const response = await wllama.createChatCompletion({
-    messages: ctx.messages,
-    max_tokens: longest + 1,
-    temperature: 0,
-    cache_prompt: true,
-    ...(signal ? { abortSignal: signal } : {}),
-    ...({
-      grammar: labelGrammar(branch.owners.map((o) => ctx.labels[o]!)),
-      n_probs: TIE_TOP_K,
-      post_sampling_probs: false,
-    } as Record<string, unknown>),
-  });
-  const parsed = responseSchema.safeParse(response);
-  const steps = (parsed.success ? parsed.data.choices[0]?.logprobs?.content : undefined) ?? [];
   let cands = branch.owners.map((index) => ({ index, offset: 0 }));
   let carried = branch.token.p;
-  const firstToken = steps[0] ? toToken(steps[0], eog, 1) : undefined;
-  if (firstToken && sameToken(firstToken, branch.token)) {
-    cands = cands.map((c) => ({ ...c, offset: branch.token.bytes.length }));
-    for (const step of steps.slice(1)) {
-      if (cands.length <= 1) break;
-      const chosen = toToken(step, eog, Math.exp(step.logprob ?? 0));
-      const visible = [chosen];
-      for (const t of step.top_logprobs ?? []) {
-        const token = toToken(t, eog, Math.exp(t.logprob ?? -Infinity));
-        if (!visible.some((v) => sameToken(v, token))) visible.push(token);
-      }
-      const allowed = visible
-        .map((token) => ({ token, own: owners(token, cands, bytes) }))
-        .filter((a) => a.own.length > 0);
-      const total = allowed.reduce((sum, a) => sum + a.token.p, 0);
-      let next: { index: number; offset: number }[] = [];
-      let nextMass = 0;
-      for (const { token, own } of allowed) {
-        const q = total > 0 ? (carried * token.p) / total : 0;
-        if (sameToken(token, chosen)) {
-          next = own.map((c) => ({ index: c.index, offset: c.offset + token.bytes.length }));
-          nextMass = q;
-        } else {
-          for (const c of own) mass[c.index]! += q / own.length;
-        }
-      }
-      cands = next;
-      carried = nextMass;
-      if (chosen.end) break;
+  let steps = 0;
+  let resolved = false;
+  /** One decoded step: split the carried mass; true once a single label is left (or the path ended). */
+  const walk = (step: Step): boolean => {
+    const chosen = toToken(step, eog, Math.exp(step.logprob ?? 0));
+    if (steps++ === 0) {
+      // greedy starts with the branch's own token (it was the likeliest of all); else split equally
+      if (!sameToken(chosen, branch.token)) return true;
+      cands = cands.map((c) => ({ ...c, offset: branch.token.bytes.length }));
+      return cands.length <= 1;
     }
+    const visible = [chosen];
+    for (const t of step.top_logprobs ?? []) {
+      const token = toToken(t, eog, Math.exp(t.logprob ?? -Infinity));
+      if (!visible.some((v) => sameToken(v, token))) visible.push(token);
+    }
+    const allowed = visible
+      .map((token) => ({ token, own: owners(token, cands, bytes) }))
+      .filter((a) => a.own.length > 0);
+    const total = allowed.reduce((sum, a) => sum + a.token.p, 0);
+    let next: { index: number; offset: number }[] = [];
+    let nextMass = 0;
+    for (const { token, own } of allowed) {
+      const q = total > 0 ? (carried * token.p) / total : 0;
+      if (sameToken(token, chosen)) {
+        next = own.map((c) => ({ index: c.index, offset: c.offset + token.bytes.length }));
+        nextMass = q;
+      } else {
+        for (const c of own) mass[c.index]! += q / own.length;
+      }
+    }
+    cands = next;
+    carried = nextMass;
+    return cands.length <= 1 || chosen.end;
+  };
+  // Streamed, so decoding stops as soon as one label is left instead of spelling it to the end.
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted) stop.abort();
+  try {
+    await wllama.createChatCompletion({
+      messages: ctx.messages,
+      // every token is at least one byte: past the longest prefix two labels share, one label is left
+      max_tokens: sharedPrefixBytes(branch.owners.map((o) => bytes[o]!)) + 1,
+      temperature: 0,
+      cache_prompt: true,
+      stream: true,
+      abortSignal: stop.signal,
+      onData: (chunk: unknown) => {
+        const parsed = responseSchema.safeParse(chunk);
+        for (const step of (parsed.success ? parsed.data.choices[0]?.logprobs?.content : null) ?? []) {
+          if (resolved) break;
+          resolved = walk(step);
+          if (resolved) stop.abort();
+        }
+      },
+      ...({
+        grammar: labelGrammar(branch.owners.map((o) => ctx.labels[o]!)),
+        n_probs: TIE_TOP_K,
+        post_sampling_probs: false,
+      } as Record<string, unknown>),
+    });
+  } catch (error) {
+    // stopping once resolved is ours, not a failure
+    if (!resolved || signal?.aborted) throw error;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
   }
   // What the path did not split (a single label left, or a response without steps) is shared equally.
   for (const c of cands) mass[c.index]! += carried / cands.length;
