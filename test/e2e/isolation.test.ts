@@ -144,6 +144,7 @@ describe('cross-origin isolation', () => {
     for (const [path, element] of [
       ['/', 'tier-assist'],
       ['/triage.html', 'tier-triage'],
+      ['/savings.html', 'tier-savings'],
     ] as const) {
       const page = await open(`${gateway.url}${path}`);
       await page.waitForFunction((name) => customElements.get(name) !== undefined, element);
