@@ -4,11 +4,16 @@ import { chooseEngine, probeCapabilities, type AdapterLike, type ProbeEnvironmen
 
 const GB = 1024 ** 3;
 
-function adapter(features: string[], binding = 2 * GB, fallback = false): AdapterLike {
+function adapter(
+  features: string[],
+  binding = 2 * GB,
+  fallback = false,
+  info: { vendor?: string; architecture?: string } = { vendor: 'test', architecture: 'x' },
+): AdapterLike {
   return {
     features: new Set(features),
     limits: { maxStorageBufferBindingSize: binding, maxBufferSize: binding },
-    info: { vendor: 'test', architecture: 'x', isFallbackAdapter: fallback },
+    info: { ...info, isFallbackAdapter: fallback },
   };
 }
 
@@ -20,6 +25,9 @@ function env(over: Partial<ProbeEnvironment> = {}): ProbeEnvironment {
     hardwareConcurrency: 8,
     languageModel: undefined,
     wasmSimd: true,
+    // No JSPI: keeps GGUF on WebGPU out of the WebLLM tests; the GGUF tests below turn it on.
+    wasmJspi: false,
+    wasmMemory64: true,
     ...over,
   };
 }
@@ -122,6 +130,124 @@ describe('chooseEngine', () => {
     expect(chooseEngine(await probeCapabilities(e)).engine).toBe('chrome-ai');
     expect(chooseEngine(await probeCapabilities(e), { allowChromeAi: false }).engine).toBe('webllm');
     expect(chooseEngine(await probeCapabilities(e), { prefer: 'wasm' }).engine).toBe('wasm');
+  });
+});
+
+/** A browser where wllama's WebGPU build runs (JSPI, 64-bit memory), with this adapter. */
+function ggufEnv(a: AdapterLike | null, over: Partial<ProbeEnvironment> = {}): ProbeEnvironment {
+  return env({ gpu: { requestAdapter: async () => a }, wasmJspi: true, wasmMemory64: true, ...over });
+}
+
+describe("GGUF on WebGPU: predicting what llama.cpp's WebGPU backend accepts", () => {
+  it('a hardware adapter with shader-f16 is accepted, and GGUF on WebGPU is chosen over WebLLM, saying why', async () => {
+    const report = await probeCapabilities(ggufEnv(adapter(['shader-f16'])));
+    expect(report.ggufWebgpu).toMatchObject({ accepted: true, recommended: true });
+    const choice = chooseEngine(report);
+    expect(choice.engine).toBe('wasm');
+    expect(choice.device).toBe('gpu');
+    expect(choice.model).toEqual(DEFAULT_GGUF_MODEL);
+    expect(choice.reason).toMatch(/GGUF on WebGPU: .*has shader-f16.*faster than WebLLM/);
+    expect(choice.rejected.find((r) => r.engine === 'webllm')?.reason).toMatch(/preferred/);
+    expect(choice.rejected.find((r) => r.engine === 'webllm')?.reason).toMatch(/on WebGPU/);
+  });
+
+  it('without shader-f16 the backend refuses, whatever else the adapter has; WebLLM stays the GPU path', async () => {
+    const others = ['subgroups', 'timestamp-query', 'subgroup-size-control', 'float32-filterable'];
+    const report = await probeCapabilities(ggufEnv(adapter(others)));
+    expect(report.ggufWebgpu?.accepted).toBe(false);
+    expect(report.ggufWebgpu?.reason).toBe(
+      "the WebGPU adapter (test x) lacks shader-f16, which llama.cpp's WebGPU backend needs",
+    );
+    const choice = chooseEngine(report);
+    expect(choice.engine).toBe('webllm');
+    expect(choice.device).toBe('gpu');
+    expect(choice.model?.id).toBe('Llama-3.2-1B-Instruct-q4f32_1-MLC');
+    expect(choice.reason).toMatch(/not GGUF on WebGPU: .*lacks shader-f16/);
+    expect(choice.rejected.find((r) => r.engine === 'wasm')?.reason).toMatch(/preferred/);
+  });
+
+  it('shader-f16 is the only feature it needs: subgroups and timestamp-query are optional', async () => {
+    for (const features of [['shader-f16'], ['shader-f16', 'subgroups'], ['shader-f16', 'timestamp-query']]) {
+      const report = await probeCapabilities(ggufEnv(adapter(features)));
+      expect(report.ggufWebgpu?.accepted, features.join(',')).toBe(true);
+    }
+    for (const features of [[], ['subgroups'], ['timestamp-query'], ['subgroups', 'timestamp-query']]) {
+      const report = await probeCapabilities(ggufEnv(adapter(features)));
+      expect(report.ggufWebgpu?.accepted, features.join(',')).toBe(false);
+    }
+  });
+
+  it('SwiftShader (fallback, no shader-f16) is refused with the reason the UI shows; never "GPU"', async () => {
+    const swiftshader = adapter(['subgroups'], GB, true, { vendor: 'google', architecture: 'swiftshader' });
+    const report = await probeCapabilities(ggufEnv(swiftshader));
+    expect(report.ggufWebgpu).toMatchObject({ accepted: false, recommended: false });
+    expect(report.ggufWebgpu?.reason).toBe(
+      "the WebGPU adapter (SwiftShader, a software fallback) lacks shader-f16, which llama.cpp's WebGPU backend needs",
+    );
+    const cpuOnly = chooseEngine(report, { prefer: 'wasm' });
+    expect(cpuOnly.engine).toBe('wasm');
+    expect(cpuOnly.device).toBe('cpu');
+    expect(cpuOnly.reason).toMatch(/CPU.*not on the GPU: .*SwiftShader.*lacks shader-f16/);
+  });
+
+  it('a fallback adapter with shader-f16 would be accepted by the backend, but auto keeps the CPU', async () => {
+    const report = await probeCapabilities(ggufEnv(adapter(['shader-f16'], GB, true)));
+    expect(report.ggufWebgpu).toMatchObject({ accepted: true, recommended: false });
+    expect(report.ggufWebgpu?.reason).toMatch(/software fallback\) computes on the CPU/);
+    expect(chooseEngine(report).engine).toBe('webllm');
+    expect(chooseEngine(report, { prefer: 'wasm' }).device).toBe('cpu');
+  });
+
+  it("without JSPI or 64-bit wasm memory wllama's WebGPU build does not run", async () => {
+    const a = adapter(['shader-f16']);
+    const noJspi = await probeCapabilities(ggufEnv(a, { wasmJspi: false }));
+    expect(noJspi.ggufWebgpu?.accepted).toBe(false);
+    expect(noJspi.ggufWebgpu?.reason).toMatch(/JSPI/);
+    const noMem64 = await probeCapabilities(ggufEnv(a, { wasmMemory64: false }));
+    expect(noMem64.ggufWebgpu?.reason).toMatch(/64-bit wasm memory/);
+    const noGpu = await probeCapabilities(ggufEnv(a, { gpu: undefined }));
+    expect(noGpu.ggufWebgpu?.reason).toBe('this browser has no WebGPU');
+  });
+
+  it('asks for the adapter the way the backend does (no power preference), and reports a failing request', async () => {
+    const asked: unknown[] = [];
+    await probeCapabilities(
+      ggufEnv(null, {
+        gpu: {
+          requestAdapter: async (o) => {
+            asked.push(o);
+            return adapter(['shader-f16']);
+          },
+        },
+      }),
+    );
+    expect(asked).toContainEqual({ forceFallbackAdapter: false });
+    const failing = await probeCapabilities(
+      ggufEnv(null, {
+        gpu: {
+          requestAdapter: async () => {
+            throw new Error('GPU process crashed');
+          },
+        },
+      }),
+    );
+    expect(failing.ggufWebgpu?.reason).toMatch(/GPU process crashed/);
+  });
+
+  it('ggufGpu: off keeps GGUF on the CPU and says so', async () => {
+    const report = await probeCapabilities(ggufEnv(adapter(['shader-f16'])));
+    const choice = chooseEngine(report, { ggufGpu: 'off' });
+    expect(choice.engine).toBe('webllm');
+    expect(choice.reason).toMatch(/GGUF on WebGPU is turned off/);
+    expect(chooseEngine(report, { ggufGpu: 'off', prefer: 'wasm' }).device).toBe('cpu');
+  });
+
+  it('reports the threads the wasm engine will get: all cores when isolated, else 1', async () => {
+    const isolated = await probeCapabilities(env({ crossOriginIsolated: true, hardwareConcurrency: 2 }));
+    expect(isolated.wasm.threads).toBe(2);
+    expect(isolated.crossOriginIsolated).toBe(true);
+    const plain = await probeCapabilities(env({ crossOriginIsolated: false, hardwareConcurrency: 8 }));
+    expect(plain.wasm.threads).toBe(1);
   });
 });
 

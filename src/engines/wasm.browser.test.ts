@@ -226,3 +226,110 @@ describe('wasm engine on a generated tiny llama', () => {
     await lazy.unload();
   });
 });
+
+describe('wasm engine: where the layers run, prompt reuse and measured speed', () => {
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  // 300 ASCII characters: 300 byte tokens on the generated vocabulary.
+  const prefix = 'The quick brown fox jumps over the lazy dog; '.repeat(7).slice(0, 300);
+
+  it('with the SwiftShader adapter present, reports what llama.cpp did: every layer on the CPU, and why', async () => {
+    const gpu = (navigator as Navigator & { gpu?: unknown }).gpu;
+    expect(gpu).toBeDefined(); // the adapter exists; the backend still refuses it
+    for (const mode of ['auto', 'on'] as const) {
+      const engine = createWasmEngine({ gpu: mode });
+      await engine.load(blobModel(makeTinyLlamaGguf(), `placement-${mode}`));
+      const placement = engine.placement;
+      expect(placement?.device, mode).toBe('cpu');
+      expect(placement?.gpuLayers, mode).toBe(0);
+      expect(placement?.totalLayers, mode).toBeGreaterThan(0);
+      expect(placement?.note, mode).toMatch(/^CPU, \d+ threads?: /);
+      expect(placement?.note, mode).toMatch(
+        /the WebGPU adapter \(SwiftShader, a software fallback\) lacks shader-f16, which llama\.cpp's WebGPU backend needs/,
+      );
+      expect(engine.capabilities.gpu).toBe(false);
+      // Asked for every layer ('on'), llama.cpp still computes correctly on the CPU.
+      expect((await engine.complete('x').result).text).toBe(TINY_REPLY);
+      await engine.unload();
+      expect(engine.placement).toBeUndefined();
+    }
+  });
+
+  it('says when the page is not cross-origin isolated (one thread), and what llama.cpp runs with', async () => {
+    const engine = createWasmEngine();
+    await engine.load(blobModel(makeTinyLlamaGguf(), 'threads'));
+    if (isolated) {
+      expect(engine.placement?.threads).toBeGreaterThanOrEqual(2);
+      expect(engine.placement?.note).not.toMatch(/isolated/);
+    } else {
+      expect(engine.placement?.threads).toBe(1);
+      expect(engine.placement?.note).toMatch(/^CPU, 1 thread: this page is not cross-origin isolated/);
+    }
+    expect(engine.threads).toBe(engine.placement?.threads);
+    await engine.unload();
+  });
+
+  it("gpu: 'off' keeps the CPU and says so", async () => {
+    const engine = createWasmEngine({ gpu: 'off' });
+    await engine.load(blobModel(makeTinyLlamaGguf(), 'off'));
+    expect(engine.placement?.device).toBe('cpu');
+    expect(engine.placement?.note).toMatch(/GGUF on WebGPU is turned off/);
+    await engine.unload();
+  });
+
+  it('a prefix that extends the previous one reuses its KV cache: only the new tokens are evaluated', async () => {
+    const engine = createWasmEngine();
+    await engine.load(blobModel(makeTinyLlamaGguf({ reply: 'again and ', loop: true }), 'reuse'));
+    const cold = await engine.complete(prefix, { maxTokens: 4 }).result;
+    expect(cold.timings.cachedTokens).toBe(0);
+    expect(cold.usage.promptTokens).toBeGreaterThanOrEqual(300);
+    expect(cold.timings.prefillTokPerSec).toBeGreaterThan(0);
+
+    const warm = await engine.complete(`${prefix}abcd`, { maxTokens: 4 }).result;
+    expect(warm.finishReason).toBe('length');
+    expect('again and again'.startsWith(warm.text)).toBe(true);
+    expect(warm.timings.cachedTokens).toBeGreaterThanOrEqual(290);
+    expect(warm.usage.promptTokens).toBe(cold.usage.promptTokens + 4);
+    // Evaluated: the 4 typed characters (plus at most the token llama.cpp re-evaluates for logits).
+    expect(warm.usage.promptTokens - (warm.timings.cachedTokens ?? 0)).toBeLessThanOrEqual(5);
+
+    // A generation aborted in flight leaves the engine usable, and the cache still warm.
+    const controller = new AbortController();
+    const stream = engine.complete(`${prefix}abcdefgh`, { maxTokens: 100_000, signal: controller.signal });
+    let seen = 0;
+    for await (const d of stream) if (d && ++seen === 3) controller.abort();
+    expect((await stream.result).finishReason).toBe('abort');
+    const next = await engine.complete(`${prefix}abcdefghij`, { maxTokens: 4 }).result;
+    expect(next.finishReason).toBe('length');
+    expect('again and again'.startsWith(next.text)).toBe(true);
+    expect(next.timings.cachedTokens).toBeGreaterThanOrEqual(300);
+    expect(next.usage.promptTokens - (next.timings.cachedTokens ?? 0)).toBeLessThanOrEqual(5);
+    await engine.unload();
+  });
+
+  it('speed: running medians of the generations on the loaded model, reset on load', async () => {
+    const engine = createWasmEngine();
+    await engine.load(blobModel(makeTinyLlamaGguf({ reply: 'again and ', loop: true }), 'speed'));
+    expect(engine.speed).toBeUndefined();
+    for (let i = 0; i < 3; i++) await engine.complete(`${prefix.slice(i)} run ${i}`, { maxTokens: 8 }).result;
+    const speed = engine.speed;
+    expect(speed?.samples).toBe(3);
+    expect(speed?.prefillTokPerSec).toBeGreaterThan(0);
+    expect(speed?.decodeTokPerSec).toBeGreaterThan(0);
+    for (let i = 0; i < 10; i++) await engine.complete(`${i} ${prefix}`, { maxTokens: 2 }).result;
+    expect(engine.speed?.samples).toBe(8);
+    await engine.load(blobModel(makeTinyLlamaGguf(), 'speed-2'));
+    expect(engine.speed).toBeUndefined();
+    await engine.unload();
+  });
+
+  it('ignoreEos keeps decoding past the end of the reply up to maxTokens', async () => {
+    const engine = createWasmEngine();
+    await engine.load(blobModel(makeTinyLlamaGguf(), 'eos'));
+    const stops = await engine.complete('x', { maxTokens: 40 }).result;
+    expect(stops.finishReason).toBe('stop');
+    const goes = await engine.complete('x', { maxTokens: 40, ignoreEos: true }).result;
+    expect(goes.usage.completionTokens).toBe(40);
+    expect(goes.finishReason).toBe('length');
+    await engine.unload();
+  });
+});

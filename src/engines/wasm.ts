@@ -1,12 +1,19 @@
 /**
- * The WebAssembly engine: llama.cpp through @wllama/wllama, on the CPU, for browsers without WebGPU.
- * This file is the only importer of @wllama/wllama. DOM/worker globals only (runs in pages, workers
- * and extension documents; not in Node).
+ * The GGUF engine: llama.cpp through @wllama/wllama, in WebAssembly on the CPU, and on the GPU through
+ * llama.cpp's WebGPU backend where that backend takes the adapter (see wasm-webgpu.ts). This file is
+ * the only importer of @wllama/wllama. DOM/worker globals only (runs in pages, workers and extension
+ * documents; not in Node).
  *
  * - Runs GGUF models (default: Llama-3.2-1B-Instruct Q4_K_M, see catalog.ts), fetched with byte-level
  *   progress into the {@link ModelCache} when one is given (so later loads work offline).
  * - Single-threaded unless the page is cross-origin isolated (multi-threaded wasm needs
- *   SharedArrayBuffer); DESIGN measured 1 thread as the right choice on 2 cores.
+ *   SharedArrayBuffer); then one thread per core (wasm-threads.ts).
+ * - GPU (`gpu: 'auto'`): all layers are offered to WebGPU when the backend is predicted to accept a
+ *   hardware adapter; where they really ran is read from llama.cpp's log into `placement`.
+ * - Prompt reuse: llama-server's single slot keeps the evaluated KV cache between calls
+ *   (`cache_prompt`), so a prefix that extends the previous one evaluates only the new tokens;
+ *   `timings.cachedTokens` says how many were reused. An aborted generation keeps the cache too.
+ * - `speed`: running medians of the last generations' prefill and decode rates (wasm-speed.ts).
  * - JSON output: decoding is constrained with llama.cpp's schema grammar, then the answer is validated
  *   against the schema anyway, with one retry.
  * - A model that fails to load leaves no broken state: the worker is torn down and the next `load`
@@ -27,6 +34,10 @@ import {
   toTierError,
 } from '../errors.ts';
 import { fetchModelBlob } from './download.ts';
+import { LlamaLog, describePlacement, parseLlamaLog } from './wasm-log.ts';
+import { SpeedTracker } from './wasm-speed.ts';
+import { defaultWasmThreads } from './wasm-threads.ts';
+import { checkGgufWebgpu, type GgufWebgpuVerdict } from './wasm-webgpu.ts';
 import {
   Mutex,
   abortedBeforeStart,
@@ -38,6 +49,8 @@ import {
 import type {
   ChatMessage,
   EngineCapabilities,
+  EnginePlacement,
+  EngineSpeed,
   FinishReason,
   GenerateOptions,
   GenerateResult,
@@ -62,24 +75,29 @@ export interface WasmEngineOptions {
   contextSize?: number;
   /** Where to get model bytes (default: plain download without cache). */
   source?: ModelSource;
-  /** Log llama.cpp output to the console (default false). */
+  /** Log llama.cpp output to the console (default false; it is captured for `placement` either way). */
   verbose?: boolean;
+  /**
+   * GGUF on WebGPU. 'auto' (default): offload every layer when llama.cpp's WebGPU backend is predicted
+   * to accept a hardware adapter (wasm-webgpu.ts); 'on': offer every layer whatever the prediction
+   * (llama.cpp still decides; benchmarks); 'off': CPU only.
+   */
+  gpu?: 'auto' | 'on' | 'off';
+}
+
+/** Per-call options the wasm engine understands beyond the shared ones. */
+export interface WasmGenerateOptions extends GenerateOptions {
+  /** Keep generating past end-of-generation tokens up to maxTokens (decode timing on random weights). */
+  ignoreEos?: boolean;
 }
 
 /** Threads to use: >1 only when SharedArrayBuffer works (cross-origin isolated). */
 export function defaultThreads(): number {
-  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
-  if (!isolated) return 1;
-  const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
-  return Math.max(1, Math.min(4, cores - 1));
+  return defaultWasmThreads();
 }
 
-const quietLogger = {
-  debug: () => undefined,
-  log: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
+/** Layers to offer the GPU when offloading: more than any model has (llama.cpp clamps it). */
+const ALL_LAYERS = 999;
 
 /** Map anything wllama throws to a typed error. */
 export function mapWllamaError(error: unknown, phase: 'load' | 'generate'): TierError {
@@ -112,7 +130,14 @@ interface RawChunk {
     logprobs?: { content?: { token: string; logprob: number }[] | null } | null;
   }[];
   usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
-  timings?: { prompt_n?: number; cache_n?: number; predicted_n?: number; predicted_per_second?: number };
+  timings?: {
+    prompt_n?: number;
+    prompt_ms?: number;
+    cache_n?: number;
+    predicted_n?: number;
+    predicted_ms?: number;
+    predicted_per_second?: number;
+  };
   completion_probabilities?: { token?: string; logprob?: number }[];
 }
 
@@ -125,17 +150,33 @@ export class WasmEngine implements LocalEngine {
     gpu: false,
   };
   model: ModelDescriptor | undefined;
+  /** Where the loaded model runs, as llama.cpp reported it (undefined before a load). */
+  placement: EnginePlacement | undefined;
   private wllama: Wllama | undefined;
   private readonly lock = new Mutex();
   private readonly options: WasmEngineOptions;
+  private readonly tracker = new SpeedTracker();
+  private log: LlamaLog | undefined;
 
   constructor(options: WasmEngineOptions = {}) {
     this.options = options;
   }
 
-  /** Threads the loaded model runs with. */
+  /** Threads the loaded model runs with (what llama.cpp reported once loaded). */
   get threads(): number {
-    return this.wllama?.getNumThreads() ?? this.options.threads ?? defaultThreads();
+    return (
+      this.placement?.threads ?? this.wllama?.getNumThreads() ?? this.options.threads ?? defaultThreads()
+    );
+  }
+
+  /** Running medians of the last generations on the loaded model (undefined until one ran). */
+  get speed(): EngineSpeed | undefined {
+    return this.tracker.speed;
+  }
+
+  /** The last lines llama.cpp printed (for diagnostics; they are not shown unless `verbose`). */
+  get nativeLog(): readonly string[] {
+    return this.log?.lines ?? [];
   }
 
   async load(model: ModelDescriptor, options: LoadOptions = {}): Promise<void> {
@@ -176,13 +217,65 @@ export class WasmEngine implements LocalEngine {
         { data: { modelId: model.id, sizeBytes: blob.size } },
       );
     }
-    const verbose = this.options.verbose === true;
+    const threads = this.options.threads ?? defaultThreads();
+    const mode = this.options.gpu ?? 'auto';
+    const verdict: GgufWebgpuVerdict | undefined = mode === 'off' ? undefined : await checkGgufWebgpu();
+    throwIfAborted(signal);
+    const offload = mode === 'on' || (mode === 'auto' && verdict?.recommended === true);
+    let started: { wllama: Wllama; log: LlamaLog };
+    let gpuFailure: string | undefined;
+    try {
+      started = await this.start(model, blob, threads, offload ? ALL_LAYERS : 0);
+    } catch (error) {
+      // A device the backend could not create aborts the wasm: the CPU path still works.
+      if (!offload || error instanceof EngineUnavailableError || error instanceof ModelCorruptError)
+        throw error;
+      gpuFailure = `llama.cpp's WebGPU backend failed (${error instanceof Error ? error.message.slice(0, 160) : String(error)})`;
+      started = await this.start(model, blob, threads, 0);
+    }
+    const { wllama, log } = started;
+    if (signal?.aborted) {
+      await wllama.exit().catch(() => undefined);
+      throw new AbortError();
+    }
+    const info = wllama.getLoadedContextInfo() as { n_layer?: number };
+    const whyNotGpu =
+      gpuFailure ??
+      (mode === 'off'
+        ? 'GGUF on WebGPU is turned off in the settings'
+        : offload
+          ? verdict?.accepted === false
+            ? verdict.reason
+            : undefined
+          : verdict?.reason);
+    this.placement = describePlacement(parseLlamaLog(log.lines), {
+      ...(info.n_layer !== undefined ? { modelLayers: info.n_layer } : {}),
+      askedThreads: threads,
+      gpuAsked: offload && gpuFailure === undefined,
+      isolated: (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true,
+      ...(whyNotGpu ? { whyNotGpu } : {}),
+    });
+    this.capabilities.gpu = this.placement.device === 'gpu';
+    log.clear();
+    this.log = log;
+    this.tracker.reset();
+    this.wllama = wllama;
+    this.model = model;
+    onProgress?.({ phase: 'ready', loadedBytes: blob.size, totalBytes: blob.size, fromCache });
+  }
+
+  /** A fresh wllama with the model loaded, or a typed error (the worker is torn down on failure). */
+  private async start(
+    model: ModelDescriptor,
+    blob: Blob,
+    threads: number,
+    gpuLayers: number,
+  ): Promise<{ wllama: Wllama; log: LlamaLog }> {
+    // Native logs are always captured (placement is read from them), shown only when verbose.
+    const log = new LlamaLog(this.options.verbose === true);
     let wllama: Wllama;
     try {
-      wllama = new Wllama(
-        { default: this.options.wasmUrl ?? defaultWasmUrl },
-        verbose ? {} : { suppressNativeLog: true, logger: quietLogger },
-      );
+      wllama = new Wllama({ default: this.options.wasmUrl ?? defaultWasmUrl }, { logger: log.logger });
     } catch (error) {
       throw new EngineUnavailableError(
         `The WebAssembly engine cannot start in this browser (${error instanceof Error ? error.message : String(error)}). Use a browser with WebAssembly SIMD and exceptions.`,
@@ -192,8 +285,9 @@ export class WasmEngine implements LocalEngine {
     try {
       await wllama.loadModel([blob], {
         n_ctx: this.options.contextSize ?? 2048,
-        n_threads: this.options.threads ?? defaultThreads(),
-        n_gpu_layers: 0,
+        n_threads: threads,
+        n_gpu_layers: gpuLayers,
+        // One slot: every call lands on the slot holding the previous prompt's KV cache (prompt reuse).
         n_parallel: 1,
       });
       // wllama resolves even when llama.cpp refused the file; the context info says so.
@@ -206,15 +300,11 @@ export class WasmEngine implements LocalEngine {
       }
     } catch (error) {
       await wllama.exit().catch(() => undefined);
+      if (gpuLayers > 0 && !(error instanceof TierError))
+        throw error instanceof Error ? error : new Error(String(error));
       throw mapWllamaError(error, 'load');
     }
-    if (signal?.aborted) {
-      await wllama.exit().catch(() => undefined);
-      throw new AbortError();
-    }
-    this.wllama = wllama;
-    this.model = model;
-    onProgress?.({ phase: 'ready', loadedBytes: blob.size, totalBytes: blob.size, fromCache });
+    return { wllama, log };
   }
 
   async unload(): Promise<void> {
@@ -225,14 +315,18 @@ export class WasmEngine implements LocalEngine {
     const w = this.wllama;
     this.wllama = undefined;
     this.model = undefined;
+    this.placement = undefined;
+    this.capabilities.gpu = false;
+    this.log = undefined;
+    this.tracker.reset();
     if (w) await w.exit().catch(() => undefined);
   }
 
-  chat(messages: ChatMessage[], options: GenerateOptions = {}): GenerationStream {
+  chat(messages: ChatMessage[], options: WasmGenerateOptions = {}): GenerationStream {
     return this.generate({ kind: 'chat', messages }, options);
   }
 
-  complete(prefix: string, options: GenerateOptions = {}): GenerationStream {
+  complete(prefix: string, options: WasmGenerateOptions = {}): GenerationStream {
     return this.generate({ kind: 'complete', prefix }, options);
   }
 
@@ -251,7 +345,7 @@ export class WasmEngine implements LocalEngine {
 
   private generate(
     input: { kind: 'chat'; messages: ChatMessage[] } | { kind: 'complete'; prefix: string },
-    options: GenerateOptions,
+    options: WasmGenerateOptions,
   ): GenerationStream {
     const schema = options.jsonSchema;
     return createGenerationStream((emit) =>
@@ -281,7 +375,7 @@ export class WasmEngine implements LocalEngine {
 
   private async runOnce(
     input: { kind: 'chat'; messages: ChatMessage[] } | { kind: 'complete'; prefix: string },
-    options: GenerateOptions,
+    options: WasmGenerateOptions,
     emit: (delta: string) => void,
   ): Promise<GenerateResult> {
     const wllama = this.wllama;
@@ -299,6 +393,7 @@ export class WasmEngine implements LocalEngine {
     let completionTokens = 0;
     let promptTokens = 0;
     let decodeRate = 0;
+    let timings: RawChunk['timings'];
     const logprobs: TokenLogprob[] = [];
     const onData = (chunk: RawChunk): void => {
       const choice = chunk.choices?.[0];
@@ -306,6 +401,7 @@ export class WasmEngine implements LocalEngine {
       for (const lp of choice?.logprobs?.content ?? [])
         logprobs.push({ token: lp.token, logprob: lp.logprob });
       if (chunk.timings) {
+        timings = chunk.timings;
         // prompt_n counts only tokens not reused from the KV cache.
         promptTokens = (chunk.timings.prompt_n ?? 0) + (chunk.timings.cache_n ?? 0) || promptTokens;
         completionTokens = chunk.timings.predicted_n ?? completionTokens;
@@ -330,6 +426,9 @@ export class WasmEngine implements LocalEngine {
       abortSignal: internal.signal,
       max_tokens: options.maxTokens ?? 256,
       temperature: options.temperature ?? 0,
+      // Reuse the slot's KV cache for the longest common prefix (llama-server's default, made explicit).
+      cache_prompt: true,
+      ...(options.ignoreEos ? { ignore_eos: true } : {}),
       ...(options.topP !== undefined ? { top_p: options.topP } : {}),
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
     };
@@ -378,11 +477,28 @@ export class WasmEngine implements LocalEngine {
     if (decodeRate === 0 && completionTokens > 1 && totalMs > ttftMs) {
       decodeRate = ((completionTokens - 1) * 1000) / (totalMs - ttftMs);
     }
+    const evaluated = timings?.prompt_n ?? 0;
+    const promptMs = timings?.prompt_ms ?? 0;
+    const prefillTokPerSec = evaluated > 0 && promptMs > 0 ? (evaluated * 1000) / promptMs : undefined;
+    if (timings) {
+      this.tracker.record({
+        promptTokens: evaluated,
+        promptMs,
+        predictedTokens: timings.predicted_n ?? 0,
+        predictedMs: timings.predicted_ms ?? 0,
+      });
+    }
     return {
       text,
       finishReason: finish,
       usage: { promptTokens, completionTokens },
-      timings: { ttftMs, totalMs, decodeTokPerSec: decodeRate },
+      timings: {
+        ttftMs,
+        totalMs,
+        decodeTokPerSec: decodeRate,
+        ...(prefillTokPerSec !== undefined ? { prefillTokPerSec } : {}),
+        ...(timings?.cache_n !== undefined ? { cachedTokens: timings.cache_n } : {}),
+      },
       ...(options.logprobs && logprobs.length > 0 ? { logprobs } : {}),
       model: model.id,
     };
@@ -395,8 +511,15 @@ async function isGguf(blob: Blob): Promise<boolean> {
 }
 
 /** The factory other code (components, extension) uses: no wllama types leak out. */
-export function createWasmEngine(
-  options: WasmEngineOptions = {},
-): LocalEngine & { readonly threads: number } {
+export function createWasmEngine(options: WasmEngineOptions = {}): WasmLocalEngine {
   return new WasmEngine(options);
+}
+
+/** The wasm engine as other code sees it: the shared interface plus its own options and figures. */
+export interface WasmLocalEngine extends LocalEngine {
+  readonly threads: number;
+  readonly placement: EnginePlacement | undefined;
+  readonly speed: EngineSpeed | undefined;
+  chat(messages: ChatMessage[], options?: WasmGenerateOptions): GenerationStream;
+  complete(prefix: string, options?: WasmGenerateOptions): GenerationStream;
 }
