@@ -183,7 +183,8 @@ export function engineRunLine(
   let where = device === 'gpu' ? `${label} on the GPU` : device === 'cpu' ? `${label} on the CPU` : label;
   if (device === 'cpu' && placement?.threads !== undefined)
     where += `, ${placement.threads} thread${placement.threads === 1 ? '' : 's'}`;
-  if (placement?.gpuLayers !== undefined && placement.totalLayers)
+  // Layers on the GPU when any are (a CPU run with 0 of N says nothing the device does not already).
+  if (placement?.gpuLayers !== undefined && placement.gpuLayers > 0 && placement.totalLayers)
     where += ` (${placement.gpuLayers} of ${placement.totalLayers} layers on the GPU)`;
   const measured =
     speed && speed.samples > 0 && speed.decodeTokPerSec > 0

@@ -555,6 +555,13 @@ describe('<tier-assist> says which model runs where, and how fast', () => {
     );
   });
 
+  it('a CPU run with 0 GPU layers does not list layers', async () => {
+    const engine = placed({ device: 'cpu', threads: 2, gpuLayers: 0, totalLayers: 30, note: 'CPU.' });
+    const el = await mount({}, fakeProvider(engine));
+    await makeReady(el);
+    expect($(el, '[data-field="where"]')?.textContent).toBe('SmolLM2 135M on the CPU, 2 threads');
+  });
+
   it('an engine that reports no placement: where its capabilities say it runs', async () => {
     const el = await mount({}, fakeProvider(fakeEngine(() => 'ok')));
     await makeReady(el);

@@ -7,7 +7,7 @@
  */
 import { html, render } from 'lit';
 import { chooseGhostTextModel, type GhostTextChoice } from '../../src/engines/defaults.ts';
-import { probeCapabilities } from '../../src/engines/probe.ts';
+import { browserEnvironment, probeCapabilities } from '../../src/engines/probe.ts';
 import { TierError } from '../../src/errors.ts';
 import { request, type CacheEntry } from '../messaging.ts';
 import { AUTO_MODEL, CATALOG, measuredSteps } from '../models.ts';
@@ -89,6 +89,7 @@ function draw(): void {
           </select>
           <p class="hint" id="model-auto">
             ${auto ? html`Automatic picks <strong>${auto.model.label}</strong> here: ${auto.reason}` : (autoProblem ?? 'Checking this device…')}
+            ${s.model.customUrl ? ' A self-hosted URL below, when set, is used instead.' : ''}
           </p>
           <label for="model-url">Or a self-hosted GGUF URL (runs on WebAssembly)</label>
           <input
@@ -269,7 +270,9 @@ async function remove(id: string): Promise<void> {
 /** Runs the capability probe here (nothing is downloaded) to say what "Automatic" would choose. */
 async function probeAuto(): Promise<void> {
   try {
-    auto = chooseGhostTextModel(await probeCapabilities(), measuredSteps(globalThis.localStorage).read(), {
+    // Chrome's Prompt API plays no part in the ghost-text choice: leave it out of this probe.
+    const env = { ...browserEnvironment(), languageModel: undefined };
+    auto = chooseGhostTextModel(await probeCapabilities(env), measuredSteps(globalThis.localStorage).read(), {
       crossOriginIsolated: globalThis.crossOriginIsolated === true,
     });
   } catch (error) {

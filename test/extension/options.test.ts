@@ -20,10 +20,31 @@ describe('options page', () => {
   it('saves valid settings', async () => {
     expect(await setOptions(ext, { gatewayUrl: 'http://127.0.0.1:9/', debounceMs: 300 })).toBe('Saved.');
     expect(await stored()).toMatchObject({
-      version: 3,
+      version: 4,
       gateway: { url: 'http://127.0.0.1:9/' },
       autocomplete: { debounceMs: 300 },
     });
+  });
+
+  it('offers "Automatic" first and says what it picks on this device, and why', async () => {
+    const page = await ext.openPage('extension/options/index.html');
+    await page.waitForSelector('#settings');
+    await page.waitForFunction(
+      () => !document.getElementById('model-auto')?.textContent?.includes('Checking'),
+    );
+    const first = await page.$eval('#model-id option', (o) => ({
+      value: (o as HTMLOptionElement).value,
+      text: o.textContent?.replace(/\s+/g, ' ').trim(),
+    }));
+    // This Chromium runs without a GPU adapter: the small CPU model, never the 1B one.
+    expect(first.value).toBe('auto');
+    expect(first.text).toMatch(
+      /^Automatic \(recommended for this device\): SmolLM2 135M Instruct .* 145 MB download$/,
+    );
+    const why = (await page.textContent('#model-auto'))?.replace(/\s+/g, ' ') ?? '';
+    expect(why).toMatch(/Automatic picks SmolLM2 135M Instruct \(Q8_0, CPU\) here: No usable WebGPU/);
+    expect(why).toMatch(/the CPU/);
+    await page.close();
   });
 
   it('marks an invalid gateway URL on its field and keeps the old settings', async () => {

@@ -49,7 +49,9 @@ export async function launchExtension(
     const ours = (url: string) => url.startsWith('chrome-extension://');
     page.on('console', (msg) => {
       const where = msg.location().url || page.url();
-      const isProblem = msg.type() === 'error' || msg.type() === 'warning';
+      // "No available adapters." is Chromium's note when a WebGPU probe finds no GPU (as in these runs).
+      const isProblem =
+        (msg.type() === 'error' || msg.type() === 'warning') && msg.text() !== 'No available adapters.';
       // Content scripts log into the page but from chrome-extension:// sources; CSP reports name the extension.
       if (isProblem && (ours(where) || ours(page.url()) || msg.text().includes('Content Security Policy'))) {
         problems.push(`${page.url()}: ${msg.text()}`);
