@@ -127,6 +127,44 @@ describe('ghost text with the wasm engine (built extension)', () => {
     await page.close();
   });
 
+  it('successive keystrokes reuse the evaluated prefix: only the new characters are evaluated', async () => {
+    const page = await open();
+    const text = 'We met on Tuesday to plan the launch. The team agreed on a date. '.repeat(10);
+    await page.evaluate((value) => {
+      const field = document.getElementById('t') as HTMLTextAreaElement;
+      field.value = value;
+      field.focus();
+      field.setSelectionRange(value.length, value.length);
+    }, text);
+    type Hops = { prefixChars: number; maxPrefixChars: number; promptTokens: number; cachedTokens?: number };
+    const hops = async () =>
+      JSON.parse(
+        (await page.evaluate(() => document.documentElement.dataset.tierAssistHops)) ?? '{}',
+      ) as Hops;
+    // The first suggestions measure the device, and the window may grow while the measured speed
+    // settles (each growth re-anchors once); with the window's maximum steady, typing extends it.
+    let previous: Hops | undefined;
+    let steady: [Hops, Hops] | undefined;
+    for (const typed of [' Then', ' we', ' left', ' for', ' home', ' at', ' six']) {
+      await page.keyboard.type(typed, { delay: 10 });
+      await waitForGhost(page);
+      const now = await hops();
+      await page.keyboard.press('Escape');
+      if (previous?.maxPrefixChars === now.maxPrefixChars && now.prefixChars > previous.prefixChars) {
+        steady = [previous, now];
+        expect(now.prefixChars).toBe(previous.prefixChars + typed.length);
+        expect(now.prefixChars).toBeLessThanOrEqual(now.maxPrefixChars);
+        // The prompt is about one token per character here (byte-level test tokenizer); all but
+        // the characters typed since the last suggestion came from the KV cache.
+        expect(now.cachedTokens).toBeGreaterThanOrEqual(now.promptTokens - typed.length - 1);
+        break;
+      }
+      previous = now;
+    }
+    expect(steady).toBeDefined();
+    await page.close();
+  });
+
   it('works in a contenteditable without changing its DOM until accepted', async () => {
     const page = await open();
     await typeIn(page, '#ce', 'Hello');
