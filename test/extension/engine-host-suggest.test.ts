@@ -150,6 +150,19 @@ describe('EngineHost.suggest', () => {
     expect(h.status().aborted).toBe(1);
   });
 
+  it('abandon(ids) aborts only those still running or queued (a tab went away)', async () => {
+    const engine = new WordEngine(
+      Array.from({ length: 50 }, (_, i) => ` w${i}`),
+      20,
+    );
+    const h = host(engine);
+    const run = h.suggest({ id: 'gone', model: MODEL, before: 'Hello', maxTokens: 64 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(h.abandon(['finished-long-ago', 'gone'])).toBe(1);
+    await expect(run).rejects.toBeInstanceOf(AbortError);
+    expect(h.status().aborted).toBe(1);
+  });
+
   it('cancel(id) aborts the generation in flight (a keystroke on the page)', async () => {
     const engine = new WordEngine(
       Array.from({ length: 50 }, (_, i) => ` w${i}`),

@@ -580,4 +580,21 @@ describe('ghost text latency path: streaming and cancel (looping model)', () => 
     expect(after.generations - before.generations).toBe(2);
     await page.close();
   });
+
+  it('a tab closed during a generation aborts it in the engine host (its port disconnects)', async () => {
+    const page = await env.openSitePage('/fields.html');
+    await warm(page);
+    const before = await hostStatus();
+    await page.keyboard.type(' and', { delay: 10 });
+    await streamingGhost(page);
+    await page.close();
+    const deadline = Date.now() + 10_000;
+    let after = await hostStatus();
+    while (after.aborted === before.aborted && Date.now() < deadline) {
+      await quiet(100);
+      after = await hostStatus();
+    }
+    expect(after.aborted - before.aborted).toBe(1);
+    expect(after.generations - before.generations).toBe(1);
+  });
 });
