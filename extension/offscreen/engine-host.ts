@@ -185,6 +185,19 @@ export class EngineHost {
     return this.#run(request, (engine, options) => engine.chat(request.messages, options));
   }
 
+  /** Aborts those of `ids` still running or queued (the tab that asked went away); returns how many. */
+  abandon(ids: Iterable<string>): number {
+    let aborted = 0;
+    for (const id of ids) {
+      const controller = this.#controllers.get(id);
+      if (controller && !controller.signal.aborted) {
+        controller.abort();
+        aborted += 1;
+      }
+    }
+    return aborted;
+  }
+
   cancel(id: string): boolean {
     const controller = this.#controllers.get(id);
     if (controller) {

@@ -111,11 +111,26 @@ export function main(deps: OffscreenDeps): { host: EngineHost; stop: () => void 
     },
     { portName: ENGINE_PORT, runtime: deps.runtime, hello: true },
   );
+  // A tab that goes away mid-generation (closed, reloaded, navigated) disconnects its port: abort
+  // what it asked for, so the engine does not finish answers nobody will see.
+  const onEnginePort = (port: chrome.runtime.Port) => {
+    if (port.name !== ENGINE_PORT) return;
+    const asked: string[] = [];
+    port.onMessage.addListener((message: unknown) => {
+      const id = (message as { payload?: { id?: unknown } } | null)?.payload?.id;
+      if (typeof id !== 'string') return;
+      asked.push(id);
+      if (asked.length > 8) asked.shift();
+    });
+    port.onDisconnect.addListener(() => host.abandon(asked));
+  };
+  deps.runtime.onConnect.addListener(onEnginePort);
   return {
     host,
     stop: () => {
       stop();
       stopPorts();
+      deps.runtime.onConnect.removeListener(onEnginePort);
     },
   };
 }
