@@ -25,4 +25,22 @@ describe('capability probe in Chromium with SwiftShader WebGPU', () => {
     }
     expect(choice.rejected.find((r) => r.engine === 'chrome-ai')?.reason).toMatch(/Prompt API|not supported/);
   });
+
+  it("predicts that llama.cpp's WebGPU backend refuses SwiftShader, so GGUF is never offered on the GPU here", async () => {
+    const report = await probeCapabilities();
+    // Chromium here has JSPI and 64-bit wasm memory: the only missing piece is the adapter's shader-f16.
+    expect(report.ggufWebgpu).toEqual({
+      accepted: false,
+      recommended: false,
+      adapter: 'SwiftShader, a software fallback',
+      reason:
+        "the WebGPU adapter (SwiftShader, a software fallback) lacks shader-f16, which llama.cpp's WebGPU backend needs",
+    });
+    const choice = chooseEngine(report, { prefer: 'wasm' });
+    expect(choice.engine).toBe('wasm');
+    expect(choice.device).toBe('cpu');
+    expect(choice.reason).toMatch(/not on the GPU: .*lacks shader-f16/);
+    const auto = chooseEngine(report);
+    expect(auto.engine === 'wasm' && auto.device === 'gpu').toBe(false);
+  });
 });

@@ -81,7 +81,9 @@ export function parseLlamaLog(lines: readonly string[]): LoggedPlacement {
     const gpuError = /ggml_webgpu: (Failed to get an adapter|Failed to get a device|Device lost)[^\n]*/.exec(
       line,
     );
-    if (gpuError) out.gpuError = gpuError[0].replace(/^ggml_webgpu: /, '').trim();
+    // The first failure is the cause (a failed device request is followed by "Device lost").
+    if (gpuError && out.gpuError === undefined)
+      out.gpuError = gpuError[0].replace(/^ggml_webgpu: /, '').trim();
   }
   return out;
 }

@@ -254,6 +254,40 @@ describe('wasm engine: where the layers run, prompt reuse and measured speed', (
     }
   });
 
+  it("llama.cpp's WebGPU backend gates on shader-f16 alone: an adapter claiming it gets a device request", async () => {
+    // Checked against the real backend: the worker's adapter is made to claim shader-f16. The backend then
+    // requests a device with it, Chromium refuses (SwiftShader has none), the wasm aborts, and the engine
+    // reloads on the CPU and says what failed.
+    const RealWorker = globalThis.Worker;
+    const spoof = `(() => { const ra = GPU.prototype.requestAdapter; GPU.prototype.requestAdapter = async function (o) {
+      const a = await ra.call(this, o); if (!a) return a; const f = a.features;
+      Object.defineProperty(a, 'features', { value: { has: (n) => n === 'shader-f16' || f.has(n), forEach: (c) => f.forEach(c), [Symbol.iterator]: () => f[Symbol.iterator](), size: f.size } });
+      return a; }; })();`;
+    globalThis.Worker = class extends RealWorker {
+      constructor(url: string | URL, options?: WorkerOptions) {
+        const xhr = new XMLHttpRequest();
+        xhr.open('GET', String(url), false); // a blob: URL, read synchronously to prepend the spoof
+        xhr.send();
+        super(
+          URL.createObjectURL(new Blob([`${spoof}\n${xhr.responseText}`], { type: 'text/javascript' })),
+          options,
+        );
+      }
+    };
+    const engine = createWasmEngine({ gpu: 'on' });
+    try {
+      await engine.load(blobModel(makeTinyLlamaGguf(), 'spoofed-f16'));
+    } finally {
+      globalThis.Worker = RealWorker;
+    }
+    expect(engine.placement?.device).toBe('cpu');
+    expect(engine.placement?.note).toMatch(
+      /llama\.cpp's WebGPU backend failed \(Failed to get a device: .*requestDevice.*Unsupported feature: shader-f16\)/,
+    );
+    expect((await engine.complete('x').result).text).toBe(TINY_REPLY);
+    await engine.unload();
+  });
+
   it('says when the page is not cross-origin isolated (one thread), and what llama.cpp runs with', async () => {
     const engine = createWasmEngine();
     await engine.load(blobModel(makeTinyLlamaGguf(), 'threads'));

@@ -222,18 +222,22 @@ export class WasmEngine implements LocalEngine {
     const verdict: GgufWebgpuVerdict | undefined = mode === 'off' ? undefined : await checkGgufWebgpu();
     throwIfAborted(signal);
     const offload = mode === 'on' || (mode === 'auto' && verdict?.recommended === true);
-    let started: { wllama: Wllama; log: LlamaLog };
+    // Native logs are always captured (placement is read from them), shown only when verbose.
+    let log = new LlamaLog(this.options.verbose === true);
+    let wllama: Wllama;
     let gpuFailure: string | undefined;
     try {
-      started = await this.start(model, blob, threads, offload ? ALL_LAYERS : 0);
+      wllama = await this.start(model, blob, threads, offload ? ALL_LAYERS : 0, log);
     } catch (error) {
       // A device the backend could not create aborts the wasm: the CPU path still works.
       if (!offload || error instanceof EngineUnavailableError || error instanceof ModelCorruptError)
         throw error;
-      gpuFailure = `llama.cpp's WebGPU backend failed (${error instanceof Error ? error.message.slice(0, 160) : String(error)})`;
-      started = await this.start(model, blob, threads, 0);
+      const message =
+        parseLlamaLog(log.lines).gpuError ?? (error instanceof Error ? error.message : String(error));
+      gpuFailure = `llama.cpp's WebGPU backend failed (${message.slice(0, 200)})`;
+      log = new LlamaLog(this.options.verbose === true);
+      wllama = await this.start(model, blob, threads, 0, log);
     }
-    const { wllama, log } = started;
     if (signal?.aborted) {
       await wllama.exit().catch(() => undefined);
       throw new AbortError();
@@ -270,9 +274,8 @@ export class WasmEngine implements LocalEngine {
     blob: Blob,
     threads: number,
     gpuLayers: number,
-  ): Promise<{ wllama: Wllama; log: LlamaLog }> {
-    // Native logs are always captured (placement is read from them), shown only when verbose.
-    const log = new LlamaLog(this.options.verbose === true);
+    log: LlamaLog,
+  ): Promise<Wllama> {
     let wllama: Wllama;
     try {
       wllama = new Wllama({ default: this.options.wasmUrl ?? defaultWasmUrl }, { logger: log.logger });
@@ -304,7 +307,7 @@ export class WasmEngine implements LocalEngine {
         throw error instanceof Error ? error : new Error(String(error));
       throw mapWllamaError(error, 'load');
     }
-    return { wllama, log };
+    return wllama;
   }
 
   async unload(): Promise<void> {

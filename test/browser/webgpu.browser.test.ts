@@ -14,6 +14,18 @@ describe('browser harness', () => {
     expect(adapter!.limits.maxStorageBufferBindingSize).toBeGreaterThan(0);
   });
 
+  it('gives the adapter llama.cpp asks for (no power preference) to workers too: SwiftShader, no shader-f16', async () => {
+    // wllama runs llama.cpp in a worker, whose navigator.gpu is what its WebGPU backend sees.
+    const code = `(async () => {
+      const a = await navigator.gpu.requestAdapter({ forceFallbackAdapter: false });
+      postMessage(a ? { f16: a.features.has('shader-f16'), fallback: a.info.isFallbackAdapter, arch: a.info.architecture } : null);
+    })();`;
+    const worker = new Worker(URL.createObjectURL(new Blob([code], { type: 'text/javascript' })));
+    const seen = await new Promise<unknown>((resolve) => (worker.onmessage = (e) => resolve(e.data)));
+    worker.terminate();
+    expect(seen).toEqual({ f16: false, fallback: true, arch: 'swiftshader' });
+  });
+
   it('has IndexedDB', async () => {
     const request = indexedDB.open('harness-smoke', 1);
     const db = await new Promise<IDBDatabase>((resolve, reject) => {
