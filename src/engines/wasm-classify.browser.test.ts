@@ -83,6 +83,13 @@ describe('wasm engine label scoring on a generated tiny llama', () => {
     expectWellFormed(result, labels);
   });
 
+  it('takes labels with quotes, backslashes, new lines and non-ASCII text (the grammar escapes them)', async () => {
+    const labels = ['say "hi"', 'back\\slash', 'two\nlines', 'ünïcödé ✓', TINY_REPLY];
+    const result = await engine.classify!(TICKET, labels);
+    expect(result.label).toBe(TINY_REPLY);
+    expectWellFormed(result, labels);
+  });
+
   it('uses the caller instruction before the text', async () => {
     const labels = ['refund', TINY_REPLY];
     const plain = await engine.classify!(TICKET, labels);
