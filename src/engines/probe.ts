@@ -15,7 +15,7 @@
  */
 import { CHROME_AI_MODEL, DEFAULT_GGUF_MODEL, webllmVariant, type WebLLMModel } from './catalog.ts';
 import type { EngineKind, ModelDescriptor } from './types.ts';
-import { detectWasmRuntime, predictGgufWebgpu, type GgufWebgpuVerdict } from './wasm-webgpu.ts';
+import { checkGgufWebgpu, detectWasmRuntime, type GgufWebgpuVerdict } from './wasm-webgpu.ts';
 import { defaultWasmThreads } from './wasm-threads.ts';
 
 export interface AdapterLike {
@@ -168,24 +168,10 @@ export async function probeCapabilities(
   }
 
   // llama.cpp's WebGPU backend asks for the default adapter (no power preference): ask the same.
-  const runtime = {
-    gpu: env.gpu !== undefined,
+  const ggufWebgpu = await checkGgufWebgpu(env.gpu, {
     jspi: env.wasmJspi ?? detectWasmRuntime().jspi,
     memory64: env.wasmMemory64 ?? detectWasmRuntime().memory64,
-  };
-  let ggufWebgpu: GgufWebgpuVerdict;
-  if (!env.gpu || !runtime.jspi || !runtime.memory64) ggufWebgpu = predictGgufWebgpu(undefined, runtime);
-  else {
-    try {
-      ggufWebgpu = predictGgufWebgpu(await env.gpu.requestAdapter({ forceFallbackAdapter: false }), runtime);
-    } catch (error) {
-      ggufWebgpu = predictGgufWebgpu(
-        undefined,
-        runtime,
-        error instanceof Error ? error.message : String(error),
-      );
-    }
-  }
+  });
 
   const storage: CapabilityReport['storage'] = {
     quotaBytes: 0,

@@ -121,13 +121,18 @@ export function detectWasmRuntime(): Omit<WasmRuntimeFlags, 'gpu'> {
 }
 
 /** The GPU global as llama.cpp's backend asks it: `requestAdapter` with no power preference. */
-interface GpuLike {
+export interface GpuLike {
   requestAdapter(options?: Record<string, unknown>): Promise<AdapterLike | null>;
 }
 
-/** Ask this browser (page, worker or extension document) the way the backend will, and predict. */
+/** This document's `navigator.gpu` (pages, workers and extension documents), if any. */
+export function navigatorGpu(): GpuLike | undefined {
+  return (globalThis.navigator as { gpu?: GpuLike } | undefined)?.gpu;
+}
+
+/** Ask for the adapter the way the backend will (no power preference), and predict. */
 export async function checkGgufWebgpu(
-  gpu: GpuLike | undefined = (globalThis.navigator as { gpu?: GpuLike } | undefined)?.gpu,
+  gpu: GpuLike | undefined,
   runtime: Omit<WasmRuntimeFlags, 'gpu'> = detectWasmRuntime(),
 ): Promise<GgufWebgpuVerdict> {
   const flags = { ...runtime, gpu: gpu !== undefined };

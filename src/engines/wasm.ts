@@ -37,7 +37,7 @@ import { fetchModelBlob } from './download.ts';
 import { LlamaLog, describePlacement, parseLlamaLog } from './wasm-log.ts';
 import { SpeedTracker } from './wasm-speed.ts';
 import { defaultWasmThreads } from './wasm-threads.ts';
-import { checkGgufWebgpu, type GgufWebgpuVerdict } from './wasm-webgpu.ts';
+import { checkGgufWebgpu, navigatorGpu, type GgufWebgpuVerdict } from './wasm-webgpu.ts';
 import {
   Mutex,
   abortedBeforeStart,
@@ -219,7 +219,8 @@ export class WasmEngine implements LocalEngine {
     }
     const threads = this.options.threads ?? defaultThreads();
     const mode = this.options.gpu ?? 'auto';
-    const verdict: GgufWebgpuVerdict | undefined = mode === 'off' ? undefined : await checkGgufWebgpu();
+    const verdict: GgufWebgpuVerdict | undefined =
+      mode === 'off' ? undefined : await checkGgufWebgpu(navigatorGpu());
     throwIfAborted(signal);
     const offload = mode === 'on' || (mode === 'auto' && verdict?.recommended === true);
     // Native logs are always captured (placement is read from them), shown only when verbose.
