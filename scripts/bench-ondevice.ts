@@ -1,5 +1,6 @@
 /**
  * npm run bench:ondevice [-- --json] [--shapes a,b] [--type q4_0|q4_k|q8_0] [--runs 3] [--skip-native]
+ *                        [--paths wasm-1,wasm-N,webgpu,native]
  *
  * On-device speed at real model sizes (issue 13), in the system Chromium next to native llama.cpp, on
  * synthetic GGUFs of the real shapes (scripts/lib/bench-models.ts generates them once into
@@ -33,18 +34,19 @@
  *
  * Default run (about 20 minutes on the 2-core machine, plus generating the models once):
  * smollm2-135m (Q8_0, as the catalog ships it) with 3 runs on every path; llama-3.2-1b (Q4_K) with
- * 1 run on wasm 1 thread, 2 runs elsewhere; llama-3.2-3b (Q4_K) on wasm N threads and native only,
- * 1 run. --shapes / --type / --runs change that (--runs caps the big shapes' runs). The model is
- * unloaded and its page closed between paths. Figures are noisy on a shared machine: read medians
- * and ratios.
+ * 1 run on wasm 1 thread, 2 runs elsewhere; llama-3.2-3b (Q4_K) on wasm N threads, GGUF on WebGPU
+ * (refused here right after the load) and native, 1 run. --shapes / --type / --runs change that
+ * (--runs caps the big shapes' runs). The model is unloaded and its page closed between paths.
+ * Figures are noisy on a shared machine: read medians and ratios.
  */
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { basename, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Browser } from 'playwright-core';
+import { chromium } from 'playwright-core';
 import { createServer, type Plugin } from 'vite';
-import { WEBGPU_ARGS, launchChromium } from '../test/support/chromium.ts';
+import { CHROMIUM_ARGS, WEBGPU_ARGS, chromiumPath } from '../test/support/chromium.ts';
 import {
   BENCH_SHAPES,
   benchModelDir,
@@ -72,6 +74,7 @@ const { values } = parseArgs({
     type: { type: 'string' },
     runs: { type: 'string', default: '3' },
     'skip-native': { type: 'boolean', default: false },
+    paths: { type: 'string' },
   },
 });
 const runs = Math.max(1, Number(values.runs));
@@ -94,14 +97,27 @@ interface ShapePlan {
 /** The catalog's types: SmolLM2 ships in Q8_0, the Llama files in Q4_K_M. */
 const DEFAULT_TYPE: Record<BenchShapeName, BenchType> = {
   'smollm2-135m': 'q8_0',
+  'smollm2-360m': 'q8_0',
   'qwen2.5-0.5b': 'q4_k',
   'llama-3.2-1b': 'q4_k',
   'llama-3.2-3b': 'q4_k',
 };
 
+const PATHS: readonly PathName[] = ['wasm-1', 'wasm-N', 'webgpu', 'native'];
+const onlyPaths = values.paths?.split(',').map((p) => p.trim());
+for (const p of onlyPaths ?? [])
+  if (!(PATHS as readonly string[]).includes(p))
+    throw new Error(`unknown path ${p}: one of ${PATHS.join(', ')}`);
+
+/** The default plan of a shape, narrowed to --paths when given. */
 function planFor(name: BenchShapeName): ShapePlan {
+  const plan = defaultPlan(name);
+  return onlyPaths ? { ...plan, paths: plan.paths.filter((p) => onlyPaths.includes(p)) } : plan;
+}
+
+function defaultPlan(name: BenchShapeName): ShapePlan {
   const type = typeOverride ?? DEFAULT_TYPE[name];
-  const all: PathName[] = ['wasm-1', 'wasm-N', 'webgpu', 'native'];
+  const all = [...PATHS];
   if (name === 'llama-3.2-3b')
     return { name, type, paths: ['wasm-N', 'webgpu', 'native'], runs: { 'wasm-N': 1, webgpu: 1, native: 1 } };
   if (name === 'llama-3.2-1b') {
@@ -214,6 +230,9 @@ function pageScript(o: {
     if (o.threads !== null) options.threads = o.threads;
     // 'off' keeps the CPU paths on the CPU even where 'auto' would offload; 'on' offers every layer.
     options.gpu = o.gpu ? 'on' : 'off';
+    // Response.blob() lets Chromium keep a large model on disk; a Blob assembled from hundreds of MB of
+    // fetched chunks (the engine's plain download) fails to read back (NotReadableError) at 1B size.
+    options.source = { open: async (m) => (await fetch(m.url)).blob() };
     const engine = createWasmEngine(options);
     const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = Math.floor(s.length / 2); return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
     const t0 = performance.now();
@@ -313,13 +332,15 @@ function ghostShape(id: string): { name: BenchShapeName; type: BenchType } | und
         : undefined;
   const name: BenchShapeName | undefined = /smollm2-135m/i.test(id)
     ? 'smollm2-135m'
-    : /llama-3\.2-1b/i.test(id)
-      ? 'llama-3.2-1b'
-      : /llama-3\.2-3b/i.test(id)
-        ? 'llama-3.2-3b'
-        : /qwen2\.5-0\.5b/i.test(id)
-          ? 'qwen2.5-0.5b'
-          : undefined;
+    : /smollm2-360m/i.test(id)
+      ? 'smollm2-360m'
+      : /llama-3\.2-1b/i.test(id)
+        ? 'llama-3.2-1b'
+        : /llama-3\.2-3b/i.test(id)
+          ? 'llama-3.2-3b'
+          : /qwen2\.5-0\.5b/i.test(id)
+            ? 'qwen2.5-0.5b'
+            : undefined;
   return name && type ? { name, type } : undefined;
 }
 
@@ -341,13 +362,19 @@ async function main(): Promise<void> {
   const address = vite.httpServer?.address();
   if (!address || typeof address === 'string') throw new Error('vite did not listen');
   const origin = `http://127.0.0.1:${address.port}`;
-  const browser: Browser = await launchChromium(WEBGPU_ARGS);
+  // A persistent profile: an incognito context keeps blobs in memory only, and reading a model blob
+  // of several hundred MB back then fails (NotReadableError); with a profile Chromium spills to disk.
+  const profile = mkdtempSync(join(tmpdir(), 'tier-assist-bench-ondevice-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: chromiumPath(),
+    headless: true,
+    args: [...CHROMIUM_ARGS, ...WEBGPU_ARGS],
+  });
   const started = new Date();
 
   const inPage = async <T>(isolated: boolean, script: string): Promise<T> => {
-    const context = await browser.newContext();
+    const page = await context.newPage();
     try {
-      const page = await context.newPage();
       page.on('console', (m) => {
         if (m.text().startsWith('[bench] ')) log(`    ${m.text().slice(8)}`);
       });
@@ -356,12 +383,12 @@ async function main(): Promise<void> {
       if (coi !== isolated) throw new Error(`page crossOriginIsolated=${coi}, expected ${isolated}`);
       return (await page.evaluate(script)) as T;
     } finally {
-      await context.close();
+      await page.close();
     }
   };
 
   try {
-    const chromiumVersion = browser.version();
+    const chromiumVersion = context.browser()?.version() ?? 'chromium';
     // Ghost-text model and classifier head first (cheap).
     const ghostChoice = await inPage<{
       id: string;
@@ -378,7 +405,10 @@ async function main(): Promise<void> {
       : ghost
         ? undefined
         : `the chosen model (${ghostChoice.id}) has no bench shape: the smollm2-135m shape stands in`;
-    if (!plans.some((p) => p.name === ghostTarget.name && p.type === ghostTarget.type)) {
+    // The ghost-text model's step is a headline figure: measure it even when the shape was not asked
+    // for, unless --shapes / --paths narrowed the run on purpose.
+    const narrowed = values.shapes !== undefined || onlyPaths !== undefined;
+    if (!narrowed && !plans.some((p) => p.name === ghostTarget.name && p.type === ghostTarget.type)) {
       plans.unshift({
         name: ghostTarget.name,
         type: ghostTarget.type,
@@ -412,7 +442,11 @@ async function main(): Promise<void> {
           const threads = wasmThreads || 2;
           log(`${plan.name} ${plan.type}: native, ${threads} threads, ${r} run(s)`);
           try {
-            entry.paths.native = { ...(await measureNative(model.path, { threads, runs: r, log })), runs: r };
+            const native = await measureNative(model.path, { threads, runs: r, log });
+            entry.paths.native = { ...native, runs: r };
+            log(
+              `    prefill ${native.prefillTokPerSec.toFixed(1)} tok/s, decode ${native.decodeTokPerSec.toFixed(1)} tok/s, step ${native.autocompleteStepMs.toFixed(0)} ms`,
+            );
           } catch (error) {
             entry.paths.native = { error: error instanceof Error ? error.message : String(error) };
           }
@@ -440,9 +474,9 @@ async function main(): Promise<void> {
           if (path === 'wasm-N' && 'threads' in result) wasmThreads = result.threads;
           entry.paths[path] = result;
         } catch (error) {
-          entry.paths[path] = {
-            error: error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error),
-          };
+          const message = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
+          log(`    error: ${message}`);
+          entry.paths[path] = { error: message };
         }
       }
     }
@@ -554,8 +588,9 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    await browser.close();
+    await context.close();
     await vite.close();
+    rmSync(profile, { recursive: true, force: true });
   }
 }
 

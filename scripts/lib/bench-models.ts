@@ -47,6 +47,15 @@ export const BENCH_SHAPES = {
     vocab: 49152,
     label: 'SmolLM2-135M',
   },
+  'smollm2-360m': {
+    dim: 960,
+    layers: 32,
+    heads: 15,
+    kvHeads: 5,
+    ff: 2560,
+    vocab: 49152,
+    label: 'SmolLM2-360M',
+  },
   'qwen2.5-0.5b': {
     dim: 896,
     layers: 24,
@@ -81,9 +90,11 @@ export type BenchShapeName = keyof typeof BENCH_SHAPES;
 export const BENCH_TYPES = ['q4_0', 'q4_k', 'q8_0'] as const satisfies readonly GgufWeightType[];
 export type BenchType = (typeof BENCH_TYPES)[number];
 
-/** Sizes of the real files the shapes stand for, where known (bytes; the catalog's 1B file). */
+/** Sizes of the real files the shapes stand for, where known (bytes, from src/engines/catalog.ts). */
 export const REAL_FILE_BYTES: Partial<Record<`${BenchShapeName}:${BenchType}`, number>> = {
-  'llama-3.2-1b:q4_k': 807_694_464, // Llama-3.2-1B-Instruct-Q4_K_M.gguf (src/engines/catalog.ts)
+  'llama-3.2-1b:q4_k': 807_694_464, // Llama-3.2-1B-Instruct-Q4_K_M.gguf, exact
+  'smollm2-135m:q8_0': 145_000_000, // smollm2-135m-instruct-q8_0.gguf, as listed (decimal MB)
+  'smollm2-360m:q8_0': 386_000_000, // smollm2-360m-instruct-q8_0.gguf, as listed (decimal MB)
 };
 
 export function isBenchShape(name: string): name is BenchShapeName {
