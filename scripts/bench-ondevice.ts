@@ -1,5 +1,5 @@
 /**
- * npm run bench:ondevice [-- --json] [--shapes a,b] [--type q4_0|q4_k|q8_0] [--runs 3] [--skip-native]
+ * npm run bench:ondevice [-- --json] [--shapes a,b] [--type q4_0|q4_k|q8_0|f16|f32] [--runs 3] [--skip-native]
  *                        [--paths wasm-1,wasm-N,webgpu,native]
  *
  * On-device speed at real model sizes (issue 13), in the system Chromium next to native llama.cpp, on
@@ -268,6 +268,7 @@ function pageScript(o: {
       const s = await timed(o.prefix + o.typed[run], ${STEP_TOKENS});
       step.push((s.times[${STEP_TOKENS - 1}] ?? s.times[s.times.length - 1] ?? performance.now()) - s.start);
       if (s.result.timings.cachedTokens !== undefined) cachedTokens = s.result.timings.cachedTokens;
+      console.log('[bench] step detail: first ' + (s.times[0] - s.start).toFixed(0) + ' ms, then ' + s.times.slice(1).map((x, i) => (x - s.times[i]).toFixed(0)).join('/') + ' ms; ' + JSON.stringify(s.result.timings));
     }
     console.log('[bench] step ' + step.map((x) => x.toFixed(0)) + ' ms');
     let classifyMs = null, classifyNote;

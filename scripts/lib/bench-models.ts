@@ -87,7 +87,13 @@ export const BENCH_SHAPES = {
 
 export type BenchShapeName = keyof typeof BENCH_SHAPES;
 
-export const BENCH_TYPES = ['q4_0', 'q4_k', 'q8_0'] as const satisfies readonly GgufWeightType[];
+export const BENCH_TYPES = [
+  'q4_0',
+  'q4_k',
+  'q8_0',
+  'f16',
+  'f32',
+] as const satisfies readonly GgufWeightType[];
 export type BenchType = (typeof BENCH_TYPES)[number];
 
 /** Sizes of the real files the shapes stand for, where known (bytes, from src/engines/catalog.ts). */

@@ -1,5 +1,5 @@
 /**
- * llama.cpp (wllama, in Chromium) reads the generator's Q4_0 and Q4_K blocks as intended: small
+ * llama.cpp (wllama, in Chromium) reads the generator's Q4_0 and Q4_K blocks and F16 rows as intended: small
  * models in those types give the known reply, and a tied-embedding model (no output.weight, as the
  * real Llama 3.2 and SmolLM2 files) generates the requested number of tokens without stopping early.
  */
@@ -16,10 +16,11 @@ function blobModel(bytes: Uint8Array, id: string): ModelDescriptor {
 }
 afterAll(() => urls.forEach((u) => URL.revokeObjectURL(u)));
 
-describe('generated Q4_0 / Q4_K GGUFs in llama.cpp (wasm)', () => {
+describe('generated Q4_0 / Q4_K / F16 GGUFs in llama.cpp (wasm)', () => {
   it.each([
     ['q4_0', 32],
     ['q4_k', 256],
+    ['f16', 32],
   ] as const)('a %s model answers with the known reply', async (type, dim) => {
     const engine = createWasmEngine({ threads: 1 });
     try {

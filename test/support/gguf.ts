@@ -23,7 +23,7 @@
  *   which cannot encode a reply cycle, so a tied model answers every prompt with {@link TIED_FILLER}
  *   repeated forever: it never emits an end-of-generation token (decode benchmarks get their N tokens).
  *
- * Weight types: `f32`, `q8_0`, `q4_0` (ggml blocks of 32: fp16 d + 16 bytes of nibbles) and `q4_k`
+ * Weight types: `f32`, `f16`, `q8_0`, `q4_0` (ggml blocks of 32: fp16 d + 16 bytes of nibbles) and `q4_k`
  * (super-blocks of 256: fp16 d, fp16 dmin, 12 bytes of 6-bit scales/mins, 128 bytes of nibbles),
  * laid out as in ggml-common.h. Q4_K needs rows of a multiple of 256; tensors whose rows are not
  * (e.g. SmolLM2's 576-wide ones) fall back to Q4_0, as llama.cpp's quantizer falls back to a 32-block
@@ -49,7 +49,7 @@ export const TINY_REPLY = 'Hello from tiny llama.';
 /** The byte a `tied: true` model repeats after any prompt. */
 export const TIED_FILLER = 'x';
 
-export type GgufWeightType = 'f32' | 'q8_0' | 'q4_0' | 'q4_k';
+export type GgufWeightType = 'f32' | 'f16' | 'q8_0' | 'q4_0' | 'q4_k';
 
 export interface LlamaGgufOptions {
   /** The text the model emits after any prompt (default {@link TINY_REPLY}). */
@@ -100,10 +100,11 @@ export function makeTinyLlamaGguf(options: LlamaGgufOptions = {}): Uint8Array {
 
 const GGUF_TYPE = { UINT32: 4, INT32: 5, FLOAT32: 6, BOOL: 7, STRING: 8, ARRAY: 9 } as const;
 /** ggml_type ids (ggml.h). */
-const GGML_TYPE: Record<GgufWeightType, number> = { f32: 0, q4_0: 2, q8_0: 8, q4_k: 12 };
+const GGML_TYPE: Record<GgufWeightType, number> = { f32: 0, f16: 1, q4_0: 2, q8_0: 8, q4_k: 12 };
 /** Values per block and bytes per block of each type (ggml-common.h). */
 const BLOCK: Record<GgufWeightType, { values: number; bytes: number }> = {
   f32: { values: 1, bytes: 4 },
+  f16: { values: 1, bytes: 2 },
   q8_0: { values: 32, bytes: 34 },
   q4_0: { values: 32, bytes: 18 },
   q4_k: { values: 256, bytes: 144 },
@@ -362,7 +363,10 @@ function rowBytes(type: GgufWeightType, ne0: number): number {
 
 function encodeRow(values: Float32Array, type: GgufWeightType, out: Uint8Array): void {
   if (type === 'f32') out.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
-  else if (type === 'q8_0') encodeQ8_0(values, out);
+  else if (type === 'f16') {
+    const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+    for (let i = 0; i < values.length; i++) view.setUint16(2 * i, toHalf(values[i] ?? 0), true);
+  } else if (type === 'q8_0') encodeQ8_0(values, out);
   else if (type === 'q4_0') encodeQ4_0(values, out);
   else encodeQ4_K(values, out);
 }
@@ -395,6 +399,7 @@ function randomPool(type: GgufWeightType): Uint8Array {
   for (let b = 0; b < count; b++) {
     const at = b * bytes;
     if (type === 'f32') view.setFloat32(at, ((next() % 2001) - 1000) / 50_000, true);
+    else if (type === 'f16') view.setUint16(at, toHalf(((next() % 2001) - 1000) / 50_000), true);
     else view.setUint16(at, toHalf(0.002 + (next() % 100) / 50_000), true); // d
     if (type === 'q4_k') view.setUint16(at + 2, toHalf(0.001 + (next() % 100) / 100_000), true); // dmin
   }
@@ -517,7 +522,7 @@ export function planLlamaGguf(options: LlamaGgufOptions = {}): GgufPlan {
   const confidence = options.confidence ?? 16;
   if (dim % heads !== 0 || (dim / heads) % 2 !== 0) throw new Error('makeLlamaGguf: dim/heads must be even');
   if (heads % kvHeads !== 0) throw new Error('makeLlamaGguf: heads must be a multiple of kvHeads');
-  if (type !== 'f32' && (dim % 32 !== 0 || ff % 32 !== 0))
+  if (type !== 'f32' && type !== 'f16' && (dim % 32 !== 0 || ff % 32 !== 0))
     throw new Error(`makeLlamaGguf: ${type} needs dim and ff divisible by 32`);
 
   // Vocabulary: reply tokens first (so the byte tokens, listed later, win the text -> id lookup used
