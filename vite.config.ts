@@ -107,7 +107,7 @@ function componentBundle(): UserConfig {
  * Chrome Web Store policy forbids remotely hosted code, and WebLLM's model libraries (*.wasm) are code:
  * a store build bundles them. `TIER_ASSIST_WEBLLM_LIBS=<dir>` copies every *.wasm in <dir> to
  * dist/extension/webllm-libs/, and the extension's catalog then loads those libraries from the package
- * (extension/models.ts, `__WEBLLM_BUNDLED_LIBS__`); models whose library is not bundled keep their URL.
+ * (extension/shared/models.ts, `__WEBLLM_BUNDLED_LIBS__`); models whose library is not bundled keep their URL.
  */
 function webllmLibs(): { names: string[]; plugin: Plugin } {
   const dir = process.env.TIER_ASSIST_WEBLLM_LIBS;

@@ -11,14 +11,22 @@ import { redactPii } from '../../src/privacy/index.ts';
 import { route, verifyAnswer } from '../../src/router/index.ts';
 import type { Decision, RouteContext } from '../../src/router/types.ts';
 import { AbortError, InvalidInputError, NotConfiguredError } from '../../src/errors.ts';
-import { listen, listenPorts, JOB_KINDS, type Handlers, type JobKind, type JobResult } from '../messaging.ts';
-import { resolveModel } from '../models.ts';
-import { siteEnabled } from '../settings.ts';
-import { cachedSettings } from '../settings-store.ts';
+import {
+  listen,
+  listenPorts,
+  JOB_KINDS,
+  type Handlers,
+  type JobKind,
+  type JobResult,
+} from '../shared/messaging.ts';
+import { resolveModel } from '../shared/models.ts';
+import { siteEnabled } from '../shared/settings.ts';
+import { cachedSettings } from '../shared/settings-store.ts';
 import { escalate } from './gateway.ts';
-import { handoffTriage, JOB_KEY, JOB_TITLES, runJob, type JobDeps } from './jobs.ts';
+import { JOB_KEY, JOB_TITLES } from '../shared/jobs.ts';
+import { handoffTriage, runJob, type JobDeps } from './jobs.ts';
 import { offscreenClient, type OffscreenClient } from './offscreen-client.ts';
-import { ledgerStats, recordSuggestion, type Stats } from './stats.ts';
+import { ledgerStats, recordSuggestion, type Stats } from '../shared/stats.ts';
 
 export interface BackgroundDeps {
   runtime: typeof chrome.runtime;

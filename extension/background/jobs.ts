@@ -9,20 +9,12 @@ import type { ChatMessage } from '../../src/engines/types.ts';
 import { toTierError } from '../../src/errors.ts';
 import type { Decision, RouteContext } from '../../src/router/types.ts';
 import type { Verdict, VerifyInput } from '../../src/router/index.ts';
-import type { JobKind, JobResult } from '../messaging.ts';
-import type { Settings } from '../settings.ts';
+import { HANDOFF_REASON } from '../shared/jobs.ts';
+import type { JobKind, JobResult } from '../shared/messaging.ts';
+import type { Settings } from '../shared/settings.ts';
 import type { Escalated } from './gateway.ts';
 import type { LedgerEntry } from '../../src/ledger/index.ts';
-import { approxTokens } from './stats.ts';
-
-export const JOB_KEY = 'job:latest';
-
-export const JOB_TITLES: Record<JobKind, string> = {
-  'rewrite-clearer': 'Rewrite: clearer',
-  'rewrite-shorter': 'Rewrite: shorter',
-  'rewrite-polite': 'Rewrite: more polite',
-  triage: 'Triage this ticket',
-};
+import { approxTokens } from '../shared/stats.ts';
 
 const INSTRUCTIONS: Record<JobKind, string> = {
   'rewrite-clearer':
@@ -89,10 +81,6 @@ function triageOf(text: string): Record<string, unknown> | undefined {
     return undefined;
   }
 }
-
-/** What the job line says while the side panel's element triages a handed-off ticket. */
-export const HANDOFF_REASON =
-  'Triaged in the panel below: the category by the classifier on this device, the other fields by the on-device model (when its download is allowed), escalated to your gateway when unsure.';
 
 /**
  * "Triage this ticket" (context menu or keyboard command): the background runs no model. The side

@@ -3,7 +3,11 @@
  * (first request, or after Chrome closed it) and forwards typed requests to it. Safe to call after
  * the service worker restarted: `chrome.runtime.getContexts` finds a document that outlived it.
  */
-import { offscreenChannel, type OFFSCREEN_PROTOCOL, type OffscreenResults } from '../offscreen/protocol.ts';
+import {
+  offscreenChannel,
+  type OFFSCREEN_PROTOCOL,
+  type OffscreenResults,
+} from '../shared/offscreen-protocol.ts';
 import type { z } from 'zod';
 
 export const OFFSCREEN_PATH = 'extension/offscreen/index.html';

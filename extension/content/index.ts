@@ -12,9 +12,9 @@
  */
 import { GhostTextController, prefixWindow, type GhostTiming } from '../../src/autocomplete/index.ts';
 import { AbortError } from '../../src/errors.ts';
-import { ENGINE_PORT, portClient, request, SUGGEST_SEND_CHARS, type Results } from '../messaging.ts';
-import { resolveModel } from '../models.ts';
-import { migrate, SETTINGS_KEY, siteEnabled, type Settings } from '../settings.ts';
+import { ENGINE_PORT, portClient, request, SUGGEST_SEND_CHARS, type Results } from '../shared/messaging.ts';
+import { resolveModel } from '../shared/models.ts';
+import { migrate, SETTINGS_KEY, siteEnabled, type Settings } from '../shared/settings.ts';
 import { deepActiveElement, fitToLine, textFollowsCaret } from './caret-line.ts';
 
 export interface ContentDeps {

@@ -3,7 +3,7 @@
  * the wasm engine), plus anything in the origin-private file system and Cache Storage, with sizes.
  */
 import type { ModelCache } from '../../src/engines/index.ts';
-import type { CacheEntry } from '../messaging.ts';
+import type { CacheEntry } from '../shared/messaging.ts';
 
 async function walk(dir: FileSystemDirectoryHandle, prefix: string, out: CacheEntry[]): Promise<void> {
   const entries = (dir as unknown as { entries(): AsyncIterable<[string, FileSystemHandle]> }).entries();

@@ -20,8 +20,8 @@ import type {
   LocalEngine,
   ModelDescriptor,
 } from '../../src/engines/types.ts';
-import type { EngineState, EngineStatus } from '../messaging.ts';
-import type { Generated, Suggested } from './protocol.ts';
+import type { EngineState, EngineStatus } from '../shared/messaging.ts';
+import type { Generated, Suggested } from '../shared/offscreen-protocol.ts';
 
 export type EngineFactory = (model: ModelDescriptor) => LocalEngine | Promise<LocalEngine>;
 /** Turns the model a request names into the one to load (e.g. `auto` -> this device's choice), and why. */

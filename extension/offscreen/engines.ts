@@ -7,7 +7,7 @@
 import { createEngine as createLocalEngine, ModelCache } from '../../src/engines/index.ts';
 import type { LocalEngine, ModelDescriptor } from '../../src/engines/types.ts';
 import { EngineUnavailableError } from '../../src/errors.ts';
-import { HOSTED_ENGINES } from '../models.ts';
+import { HOSTED_ENGINES } from '../shared/models.ts';
 
 let cache: ModelCache | undefined;
 

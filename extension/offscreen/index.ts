@@ -4,14 +4,14 @@
  * after 30 s idle, while this document outlives it). Answers only the offscreen protocol.
  */
 import { InvalidInputError } from '../../src/errors.ts';
-import { ENGINE_PORT, listenPorts, SUGGEST_MAX_TOKENS, type Results } from '../messaging.ts';
-import { ledgerStats, recordSuggestion } from '../background/stats.ts';
+import { ENGINE_PORT, listenPorts, SUGGEST_MAX_TOKENS, type Results } from '../shared/messaging.ts';
+import { ledgerStats, recordSuggestion } from '../shared/stats.ts';
 import { deleteCache, listCache } from './cache.ts';
 import { EngineHost, type EngineFactory, type ModelResolver } from './engine-host.ts';
-import { autoResolver, measuredSteps } from '../models.ts';
+import { autoResolver, measuredSteps } from '../shared/models.ts';
 import { probeCapabilities } from '../../src/engines/probe.ts';
 import { createEngine, modelCache } from './engines.ts';
-import { offscreenChannel, type OffscreenHandlers } from './protocol.ts';
+import { offscreenChannel, type OffscreenHandlers } from '../shared/offscreen-protocol.ts';
 
 /** The model type the engine host takes (the port's payload is parsed by the same schema). */
 type HostModel = Parameters<EngineHost['suggest']>[0]['model'];

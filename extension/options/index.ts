@@ -9,9 +9,9 @@ import { html, render } from 'lit';
 import { chooseGhostTextModel, type GhostTextChoice } from '../../src/engines/defaults.ts';
 import { browserEnvironment, probeCapabilities } from '../../src/engines/probe.ts';
 import { TierError } from '../../src/errors.ts';
-import { request, type CacheEntry } from '../messaging.ts';
-import { AUTO_MODEL, CATALOG, measuredSteps } from '../models.ts';
-import { AUTO_MODEL_ID, type Settings } from '../settings.ts';
+import { request, type CacheEntry } from '../shared/messaging.ts';
+import { AUTO_MODEL, CATALOG, measuredSteps } from '../shared/models.ts';
+import { AUTO_MODEL_ID, type Settings } from '../shared/settings.ts';
 
 const app = document.getElementById('app')!;
 app.textContent = '';

@@ -7,7 +7,7 @@ import { html, render } from 'lit';
 import { engineRunLine } from '../../components/shared/engine-controller.ts';
 import '../../components/tier-savings/tier-savings.ts';
 import { DEFAULT_LEDGER_NAME } from '../../src/ledger/index.ts';
-import { request, type EngineStatus, type TodayStats } from '../messaging.ts';
+import { request, type EngineStatus, type TodayStats } from '../shared/messaging.ts';
 
 const app = document.getElementById('app')!;
 app.textContent = '';

@@ -18,8 +18,8 @@ import type {
   ModelDescriptor,
 } from '../../src/engines/types.ts';
 import { AbortError, EngineUnavailableError } from '../../src/errors.ts';
-import { approxTokens } from '../background/stats.ts';
-import { ENGINE_PORT, portClient, request, type Payload, type Results } from '../messaging.ts';
+import { approxTokens } from '../shared/stats.ts';
+import { ENGINE_PORT, portClient, request, type Payload, type Results } from '../shared/messaging.ts';
 
 type Port = Pick<ReturnType<typeof portClient>, 'request'>;
 

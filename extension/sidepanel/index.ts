@@ -20,11 +20,11 @@ import type { TriageRecord } from '../../components/tier-triage/tier-triage.ts';
 import { toTierError, type TierError } from '../../src/errors.ts';
 import { detectPii } from '../../src/privacy/index.ts';
 import { GatewayClient } from '../../src/remote/index.ts';
-import { request, type JobKind, type JobResult } from '../messaging.ts';
-import { HANDOFF_REASON, JOB_KEY, JOB_TITLES } from '../background/jobs.ts';
-import { ledgerStats } from '../background/stats.ts';
-import { resolveModel } from '../models.ts';
-import { migrate, SETTINGS_KEY, type Settings } from '../settings.ts';
+import { request, type JobKind, type JobResult } from '../shared/messaging.ts';
+import { HANDOFF_REASON, JOB_KEY, JOB_TITLES } from '../shared/jobs.ts';
+import { ledgerStats } from '../shared/stats.ts';
+import { resolveModel } from '../shared/models.ts';
+import { migrate, SETTINGS_KEY, type Settings } from '../shared/settings.ts';
 import { HostEngine } from './engine.ts';
 
 /** Rewrites run as jobs from the form; triage runs in the element. */

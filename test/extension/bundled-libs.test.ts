@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CATALOG, withBundledLibs } from '../../extension/models.ts';
+import { CATALOG, withBundledLibs } from '../../extension/shared/models.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const libFile = (libUrl: string | undefined) => libUrl?.split('/').pop() ?? '';

@@ -1,8 +1,8 @@
 /** The typed channel against an in-memory chrome.runtime (one listener, replies by callback or port). */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createChannel } from '../../extension/channel.ts';
-import { parseRequest } from '../../extension/messaging.ts';
+import { createChannel } from '../../extension/shared/channel.ts';
+import { parseRequest } from '../../extension/shared/messaging.ts';
 import { InvalidInputError, NotFoundError } from '../../src/errors.ts';
 
 type Listener = (message: unknown, sender: object, reply: (r: unknown) => void) => boolean;

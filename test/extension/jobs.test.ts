@@ -1,8 +1,8 @@
 /** The rewrite/triage job runner's decisions, with the real router, verifier and redaction (Node). */
 import { describe, expect, it } from 'vitest';
 import { runJob, type JobDeps } from '../../extension/background/jobs.ts';
-import type { JobResult } from '../../extension/messaging.ts';
-import { applyPatch, defaultSettings, type Settings } from '../../extension/settings.ts';
+import type { JobResult } from '../../extension/shared/messaging.ts';
+import { applyPatch, defaultSettings, type Settings } from '../../extension/shared/settings.ts';
 import type { ChatMessage } from '../../src/engines/types.ts';
 import { redactPii } from '../../src/privacy/index.ts';
 import { route, verifyAnswer } from '../../src/router/index.ts';

@@ -3,7 +3,7 @@
  * status (the built extension in Chromium, the tiny generated GGUF on the wasm engine).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EngineStatus } from '../../extension/messaging.ts';
+import type { EngineStatus } from '../../extension/shared/messaging.ts';
 import { launchWithSite, waitForGhost, type ExtensionWithSite } from '../support/extension.ts';
 
 describe('popup: model, where it runs, measured speed', () => {

@@ -9,7 +9,7 @@ import type {
 } from '../../src/engines/types.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { EngineHost } from '../../extension/offscreen/engine-host.ts';
-import { AUTO_MODEL, autoResolver, measuredSteps, resolveModel } from '../../extension/models.ts';
+import { AUTO_MODEL, autoResolver, measuredSteps, resolveModel } from '../../extension/shared/models.ts';
 import {
   AUTO_MODEL_ID,
   applyPatch,
@@ -18,7 +18,7 @@ import {
   migrate,
   SETTINGS_VERSION,
   siteEnabled,
-} from '../../extension/settings.ts';
+} from '../../extension/shared/settings.ts';
 
 describe('extension settings', () => {
   it('starts from defaults when nothing is stored: the model is chosen per device', () => {

@@ -8,7 +8,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HostEngine } from '../../extension/sidepanel/engine.ts';
-import type { Payload, Results } from '../../extension/messaging.ts';
+import type { Payload, Results } from '../../extension/shared/messaging.ts';
 import type { ModelDescriptor } from '../../src/engines/types.ts';
 import { EngineUnavailableError, NotFoundError } from '../../src/errors.ts';
 import {

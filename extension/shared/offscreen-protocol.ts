@@ -5,9 +5,9 @@
  */
 import { z } from 'zod';
 import type { FinishReason, ModelDescriptor } from '../../src/engines/types.ts';
-import { createChannel, type HandlersFor } from '../channel.ts';
-import { ModelDescriptorSchema } from '../models.ts';
-import type { CacheEntry, EngineStatus } from '../messaging.ts';
+import { createChannel, type HandlersFor } from './channel.ts';
+import { ModelDescriptorSchema } from './models.ts';
+import type { CacheEntry, EngineStatus } from './messaging.ts';
 
 const Id = z.string().min(1).max(64);
 

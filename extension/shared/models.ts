@@ -5,16 +5,16 @@
  * publishes.
  */
 import { z } from 'zod';
-import { CATALOG as ENGINE_CATALOG } from '../src/engines/catalog.ts';
+import { CATALOG as ENGINE_CATALOG } from '../../src/engines/catalog.ts';
 import {
   chooseGhostTextModel,
   estimateStepMs,
   type GhostTextChoice,
   type MeasuredStep,
-} from '../src/engines/defaults.ts';
-import type { CapabilityReport } from '../src/engines/probe.ts';
-import type { ModelDescriptor } from '../src/engines/types.ts';
-import { NotConfiguredError } from '../src/errors.ts';
+} from '../../src/engines/defaults.ts';
+import type { CapabilityReport } from '../../src/engines/probe.ts';
+import type { ModelDescriptor } from '../../src/engines/types.ts';
+import { NotConfiguredError } from '../../src/errors.ts';
 import { AUTO_MODEL_ID, type Settings } from './settings.ts';
 
 export const ModelDescriptorSchema = z.object({

@@ -1,11 +1,11 @@
 /**
- * The background's use of the ledger (src/ledger, IndexedDB in the service worker's origin): every
- * suggestion and job is recorded; the popup reads today's requests by tier and money saved versus
- * sending everything to the frontier tier. The ledger is opened lazily and reopened after a worker
- * restart.
+ * The extension's use of the ledger (src/ledger, IndexedDB in the extension's origin, shared by the
+ * background, the offscreen engine host and the side panel): every suggestion and job is recorded; the
+ * popup reads today's requests by tier and money saved versus sending everything to the frontier tier.
+ * The ledger is opened lazily and reopened after a worker restart.
  */
 import { Ledger, type LedgerEntry } from '../../src/ledger/index.ts';
-import type { TodayStats } from '../messaging.ts';
+import type { TodayStats } from './messaging.ts';
 
 /** Rough token count for text we did not tokenize (4 characters per token, OpenAI's rule of thumb). */
 export function approxTokens(text: string): number {

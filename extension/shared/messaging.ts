@@ -6,9 +6,9 @@
  * classes on the other side (see channel.ts).
  */
 import { z } from 'zod';
-import type { Tier } from '../src/config/index.ts';
-import type { EnginePlacement, EngineSpeed, FinishReason } from '../src/engines/types.ts';
-import { InvalidInputError } from '../src/errors.ts';
+import type { Tier } from '../../src/config/index.ts';
+import type { EnginePlacement, EngineSpeed, FinishReason } from '../../src/engines/types.ts';
+import { InvalidInputError } from '../../src/errors.ts';
 import { createChannel, type HandlersFor } from './channel.ts';
 import { ModelDescriptorSchema } from './models.ts';
 import type { Settings } from './settings.ts';

@@ -5,7 +5,7 @@
  * validates first, so an invalid value leaves the stored settings as they were.
  */
 import { z } from 'zod';
-import { HttpUrlSchema, PrivacyPolicySchema, QualitySchema, parse } from '../src/config/index.ts';
+import { HttpUrlSchema, PrivacyPolicySchema, QualitySchema, parse } from '../../src/config/index.ts';
 
 export const SETTINGS_VERSION = 4;
 export const SETTINGS_KEY = 'settings';

@@ -8,7 +8,12 @@
  */
 import './csp.ts';
 import type { z } from 'zod';
-import { deserializeError, InvalidInputError, serializeError, type SerializedError } from '../src/errors.ts';
+import {
+  deserializeError,
+  InvalidInputError,
+  serializeError,
+  type SerializedError,
+} from '../../src/errors.ts';
 
 export type Protocol = Record<string, z.ZodType>;
 type Reply = { ok: true; result: unknown } | { ok: false; error: SerializedError };
