@@ -12,16 +12,18 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { InvalidInputError, NotFoundError } from '../errors.ts';
 import { PRICES } from '../ledger/prices.ts';
-import { createChatHandler, utcDay } from './chat.ts';
+import { createChatHandler } from './chat.ts';
 import { isResolved, loadConfig, type GatewayConfig, type TierTable } from './config.ts';
 import { GatewayMetrics } from './metrics.ts';
-import { authenticate, cors, siteBySecret, type GatewayEnv } from './middleware/access.ts';
+import { authenticate, cors, siteBySecret } from './middleware/access.ts';
 import { bodyLimit } from './middleware/body-limit.ts';
 import { errorHandler } from './middleware/errors.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
+import type { GatewayEnv } from './principal.ts';
 import { fetchTransport, type Transport } from './providers/index.ts';
 import { createMemoryStore } from './stores/memory.ts';
 import { STORE_RETRY_AFTER_SECONDS, type GatewayStore } from './stores/types.ts';
+import { DAY_MS, utcDay } from './time.ts';
 import { signToken } from './tokens.ts';
 import { createMemoryUsageLog, createUsageSummary, type UsageLog } from './usage.ts';
 
@@ -171,7 +173,7 @@ export function createApp(options: AppOptions = {}): Hono<GatewayEnv> {
     const site = siteBySecret(c, config);
     const today = utcDay(now());
     const to = c.req.query('to') ?? today;
-    const from = c.req.query('from') ?? utcDay(now() - 29 * 86_400_000);
+    const from = c.req.query('from') ?? utcDay(now() - 29 * DAY_MS);
     for (const [name, value] of [
       ['from', from],
       ['to', to],

@@ -6,18 +6,8 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { ForbiddenError, UnauthorizedError } from '../../errors.ts';
 import type { GatewayConfig, Site } from '../config.ts';
+import type { GatewayEnv } from '../principal.ts';
 import { isSiteToken, peekToken, safeEqual, verifyToken } from '../tokens.ts';
-
-export interface Principal {
-  site: string;
-  siteConfig: Site | undefined;
-  user: string | undefined;
-  ip: string;
-  origin: string | undefined;
-  via: 'site-token' | 'user-token' | 'local';
-}
-
-export type GatewayEnv = { Variables: { principal: Principal } };
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 

@@ -3,33 +3,14 @@
  * (stores/sliding-window.ts; shared across processes with Redis). A request is counted only when every
  * scope admits it; tokens are counted after each answer, and a window with no room left for one token
  * refuses new requests until enough has slid out. 429 with retry-after = when the refusing window has room.
+ * The scopes and window keys live in ../rate-windows.ts (the chat handler counts tokens with them).
  */
 import type { MiddlewareHandler } from 'hono';
 import { RateLimitError } from '../../errors.ts';
-import type { GatewayConfig, RateLimit } from '../config.ts';
+import type { GatewayConfig } from '../config.ts';
+import type { GatewayEnv } from '../principal.ts';
+import { MINUTE_MS, scopesOf, windowKey, type Scope } from '../rate-windows.ts';
 import type { GatewayStore, WindowCheck } from '../stores/types.ts';
-import type { GatewayEnv, Principal } from './access.ts';
-
-const MINUTE = 60_000;
-
-interface Scope {
-  name: 'site' | 'user' | 'ip';
-  id: string;
-  limit: RateLimit;
-}
-
-export function scopesOf(p: Principal, config: GatewayConfig): Scope[] {
-  const scopes: Scope[] = [
-    { name: 'site', id: p.site, limit: { ...config.limits.perSite, ...p.siteConfig?.limits } },
-    { name: 'ip', id: p.ip, limit: config.limits.perIp },
-  ];
-  if (p.user) scopes.push({ name: 'user', id: `${p.site}/${p.user}`, limit: config.limits.perUser });
-  return scopes;
-}
-
-function windowKey(kind: 'req' | 'tok', scope: Scope): string {
-  return `${kind}:${scope.name}:${scope.id}`;
-}
 
 export function rateLimit(options: {
   store: GatewayStore;
@@ -64,7 +45,7 @@ export function rateLimit(options: {
         });
     }
     if (checks.length > 0) {
-      const r = await options.store.admit(checks, MINUTE, options.now());
+      const r = await options.store.admit(checks, MINUTE_MS, options.now());
       if (!r.allowed) {
         const refused = checks[r.refused]!;
         const retryAfterSeconds = Math.max(1, Math.ceil(r.retryAfterMs / 1000));
@@ -76,19 +57,4 @@ export function rateLimit(options: {
     }
     await next();
   };
-}
-
-/** Count an answer's tokens into every scope's tokens/minute window. */
-export async function countTokens(
-  store: GatewayStore,
-  p: Principal,
-  config: GatewayConfig,
-  tokens: number,
-  now: number,
-): Promise<void> {
-  if (tokens <= 0) return;
-  const checks = scopesOf(p, config)
-    .filter((s) => s.limit.tokensPerMinute)
-    .map((s) => ({ key: windowKey('tok', s), limit: Infinity, need: 0, add: tokens }));
-  if (checks.length > 0) await store.admit(checks, MINUTE, now);
 }
