@@ -11,7 +11,7 @@ import {
   testGateway,
   useUpstream,
   waitFor,
-} from './test-helpers.ts';
+} from '../../test/support/server.ts';
 import { signToken } from './tokens.ts';
 
 let up: Upstream;

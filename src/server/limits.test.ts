@@ -10,7 +10,7 @@ import {
   testGateway,
   useUpstream,
   waitFor,
-} from './test-helpers.ts';
+} from '../../test/support/server.ts';
 
 let up: Upstream;
 useUpstream({ reply: 'one two three four five six seven eight' }, (u) => (up = u));

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayErrorBodySchema } from '../config/index.ts';
 import { startUpstream, type Upstream } from '../../test/support/upstream.ts';
 import { createNodeTransport } from './node-transport.ts';
-import { chatBody, readSseBody, testGateway, waitFor } from './test-helpers.ts';
+import { chatBody, readSseBody, testGateway, waitFor } from '../../test/support/server.ts';
 
 let up: Upstream;
 const transport = createNodeTransport();

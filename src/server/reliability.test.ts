@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayErrorBodySchema, TierAssistMetaSchema } from '../config/index.ts';
 import type { Upstream } from '../../test/support/upstream.ts';
-import { chatBody, post, readSseBody, testGateway, useUpstream, waitFor } from './test-helpers.ts';
+import { chatBody, post, readSseBody, testGateway, useUpstream, waitFor } from '../../test/support/server.ts';
 
 let up: Upstream;
 useUpstream({ reply: 'one two three four five six seven eight' }, (u) => (up = u));

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisServer } from '../../test/support/redis.ts';
 import { createRedisUsageLog } from './stores/redis-usage.ts';
-import { SECRET, ORIGIN, testGateway } from './test-helpers.ts';
+import { SECRET, ORIGIN, testGateway } from '../../test/support/server.ts';
 import { createFileUsageLog } from './usage-file.ts';
 import { matchesUsageQuery, summarize, type UsageLog, type UsageRecord } from './usage.ts';
 

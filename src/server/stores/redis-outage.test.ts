@@ -10,7 +10,15 @@ import { startRedis, type RedisServer } from '../../../test/support/redis.ts';
 import type { Upstream } from '../../../test/support/upstream.ts';
 import { GatewayErrorBodySchema } from '../../config/index.ts';
 import { StoreUnavailableError } from '../../errors.ts';
-import { ORIGIN, SECRET, chatBody, post, readSseBody, testGateway, useUpstream } from '../test-helpers.ts';
+import {
+  ORIGIN,
+  SECRET,
+  chatBody,
+  post,
+  readSseBody,
+  testGateway,
+  useUpstream,
+} from '../../../test/support/server.ts';
 import type { UsageRecord } from '../usage.ts';
 import { createRedisStore } from './redis.ts';
 import { createRedisUsageLog } from './redis-usage.ts';

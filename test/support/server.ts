@@ -1,11 +1,14 @@
-/** Builders shared by the gateway's unit tests (not shipped: only *.test.ts import this file). */
+/**
+ * Builders shared by the gateway's unit tests (the *.test.ts files under src/server): a gateway app on
+ * the provider stand-in, request bodies, an SSE reader. Test code, so it lives in test/support, not src/.
+ */
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { startUpstream, type Upstream, type UpstreamOptions } from '../../test/support/upstream.ts';
-import { createApp, type AppOptions } from './app.ts';
-import { loadConfig, type GatewayConfigInput } from './config.ts';
-import { GatewayMetrics } from './metrics.ts';
-import { createMemoryStore } from './stores/memory.ts';
-import { createMemoryUsageLog } from './usage.ts';
+import { createApp, type AppOptions } from '../../src/server/app.ts';
+import { loadConfig, type GatewayConfigInput } from '../../src/server/config.ts';
+import { GatewayMetrics } from '../../src/server/metrics.ts';
+import { createMemoryStore } from '../../src/server/stores/memory.ts';
+import { createMemoryUsageLog } from '../../src/server/usage.ts';
+import { startUpstream, type Upstream, type UpstreamOptions } from './upstream.ts';
 
 export const SECRET = 'site-secret-0123456789abcdef';
 export const ORIGIN = 'https://shop.example';
