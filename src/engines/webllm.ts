@@ -1,8 +1,8 @@
 /**
  * The WebGPU engine: MLC WebLLM (@mlc-ai/web-llm 0.2.86, the only file that imports it besides
- * webllm-worker.ts). Pages run web-llm in a dedicated Web Worker (webllm-worker.ts); the extension
- * hosts it in its service worker through {@link attachWebLLMExtensionHandler} /
- * `createWebLLMEngine({ host: 'extension-service-worker' })`, so extension/ never imports web-llm.
+ * webllm-worker.ts). It runs in a dedicated Web Worker (webllm-worker.ts), in pages and in the
+ * extension's offscreen engine host alike (docs/adr/0002-extension-engine-host.md), so extension/ never
+ * imports web-llm.
  *
  * - Model: Llama-3.2-1B-Instruct by default, 3B selectable; a q4f16_1 model is swapped for its
  *   q4f32_1 twin when the adapter lacks `shader-f16`.
@@ -14,8 +14,6 @@
  *   After a device loss the engine reloads the model on next use.
  */
 import {
-  ExtensionServiceWorkerMLCEngine,
-  ExtensionServiceWorkerMLCEngineHandler,
   WebWorkerMLCEngine,
   deleteModelAllInfoInCache,
   hasModelInCache,
@@ -69,17 +67,14 @@ export type { MLCEngineInterface } from '@mlc-ai/web-llm';
 
 export interface WebLLMEngineOptions {
   /**
-   * Where web-llm runs: 'worker' (default: a dedicated Web Worker), 'extension-service-worker' (the
-   * extension's background hosts it, see attachWebLLMExtensionHandler), or a factory (tests pass a
-   * fake MLCEngineInterface).
+   * Where web-llm runs: 'worker' (default: a dedicated Web Worker) or a factory (tests pass a fake
+   * MLCEngineInterface).
    */
-  host?: 'worker' | 'extension-service-worker' | ((config: MLCEngineConfig) => MLCEngineInterface);
+  host?: 'worker' | ((config: MLCEngineConfig) => MLCEngineInterface);
   /** Does the adapter have shader-f16? (default: asks navigator.gpu). */
   shaderF16?: () => Promise<boolean>;
   /** 'indexeddb' (default) or web-llm's Cache API backend. */
   cacheBackend?: 'indexeddb' | 'cache';
-  /** Keep-alive ping for the extension service worker host (ms). */
-  keepAliveMs?: number;
 }
 
 /** Map a web-llm error (an Error or a worker's "Name: message" string) to a typed error. */
@@ -242,8 +237,6 @@ export class WebLLMEngine implements LocalEngine {
   private createEngine(config: MLCEngineConfig): MLCEngineInterface {
     const host = this.options.host ?? 'worker';
     if (typeof host === 'function') return host(config);
-    if (host === 'extension-service-worker')
-      return new ExtensionServiceWorkerMLCEngine(config, this.options.keepAliveMs);
     const worker = new Worker(new URL('./webllm-worker.ts', import.meta.url), { type: 'module' });
     return new WebWorkerMLCEngine(worker, config);
   }
@@ -497,26 +490,4 @@ export async function deleteWebLLMModel(
 
 export function createWebLLMEngine(options: WebLLMEngineOptions = {}): LocalEngine {
   return new WebLLMEngine(options);
-}
-
-/** A chrome.runtime.Port, structurally (src/ never touches chrome.* itself). */
-export interface RuntimePortLike {
-  onMessage: { addListener(listener: (message: unknown) => void): void };
-  onDisconnect: { addListener(listener: (port: unknown) => void): void };
-  postMessage(message: unknown): void;
-}
-
-let extensionHandler: ExtensionServiceWorkerMLCEngineHandler | undefined;
-
-/**
- * For the extension's service worker: call from `chrome.runtime.onConnect` with the port an
- * `ExtensionServiceWorkerMLCEngine` (our `host: 'extension-service-worker'`) opened. One handler
- * (one loaded model) is shared by every connection; a new port replaces the old one.
- */
-export function attachWebLLMExtensionHandler(port: RuntimePortLike): void {
-  const p = port as unknown as chrome.runtime.Port;
-  if (!extensionHandler) extensionHandler = new ExtensionServiceWorkerMLCEngineHandler(p);
-  else extensionHandler.setPort(p);
-  const handler = extensionHandler;
-  port.onMessage.addListener((message) => handler.onmessage(message));
 }
