@@ -26,6 +26,17 @@ let autoProblem: string | undefined;
 
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(bytes < 1e7 ? 2 : 0)} MB`;
 
+/**
+ * What a keyboard command is called on this page. Chrome lists the toolbar button's own command
+ * (`_execute_action`) with an empty description; every other command has the manifest's description.
+ */
+function commandLabel(command: chrome.commands.Command): string {
+  if (command.description) return command.description;
+  return command.name === '_execute_action'
+    ? 'Open the tier-assist popup'
+    : (command.name ?? 'Unnamed command');
+}
+
 function downloadSize(s: Settings): string {
   if (s.model.customUrl) return '';
   const id = s.model.id === AUTO_MODEL_ID ? auto?.model.id : s.model.id;
@@ -177,7 +188,7 @@ function draw(): void {
             >
             one word, <kbd>Esc</kbd> dismisses.
           </li>
-          ${commands.map((c) => html`<li>${c.description}: <kbd>${c.shortcut || 'not set'}</kbd></li>`)}
+          ${commands.map((c) => html`<li>${commandLabel(c)}: <kbd>${c.shortcut || 'not set'}</kbd></li>`)}
         </ul>
         <p>Change the commands at <code>chrome://extensions/shortcuts</code>.</p>
       </section>

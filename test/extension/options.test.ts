@@ -68,6 +68,12 @@ describe('options page', () => {
     const text = (await page.textContent('body')) ?? '';
     expect(text).toContain('Autocomplete never leaves the device');
     expect(text).toContain('Rewrite the selected text: clearer');
+    // Every command has a name, the toolbar button's too (Chrome lists it with an empty description).
+    const shortcuts = await page.$$eval('[aria-labelledby="keys"] li', (items) =>
+      items.map((li) => li.textContent?.replace(/\s+/g, ' ').trim() ?? ''),
+    );
+    expect(shortcuts.filter((line) => /^:/.test(line))).toEqual([]);
+    expect(shortcuts).toContainEqual(expect.stringMatching(/^Open the tier-assist popup: /));
     await page.click('text=Show cached models');
     await page.waitForSelector('#cache', { state: 'attached' });
     expect(await page.textContent('#cache-h + p')).toMatch(/Using [\d.]+ MB of [\d.]+ MB/);
