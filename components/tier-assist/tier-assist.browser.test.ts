@@ -5,7 +5,7 @@ import type { LocalEngineProvider, LocalModelProbe } from '../../src/assist/type
 import type { ChatMessage, GenerateOptions, GenerateResult, LocalEngine } from '../../src/engines/types.ts';
 import { redactPii } from '../../src/privacy/index.ts';
 import { DeviceLostError } from '../../src/errors.ts';
-import { createChannel } from '../../src/remote/index.ts';
+import { createTextChannel as createChannel } from '../../src/engines/stream.ts';
 import { renderMarkdown } from '../shared/markdown.ts';
 import './tier-assist.ts';
 import type { TierAssist } from './tier-assist.ts';

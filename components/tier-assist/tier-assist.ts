@@ -175,7 +175,7 @@ export class TierAssist extends LitElement {
     this.engineProvider = undefined;
     this.engine = new EngineController(this, {
       loadProvider: async () =>
-        this.engineProvider ?? (await import('../../src/assist/local-provider.ts')).createLocalProvider(),
+        this.engineProvider ?? (await import('../../src/engines/local-provider.ts')).createLocalProvider(),
       model: () => this.config.model,
       onProgress: (detail) => this.fire('tier-model-progress', detail),
       onError: (error) => this.fireError(error),

@@ -148,7 +148,7 @@ export class TierTriage extends LitElement {
   #nextId = 1;
   #initStarted = false;
   #engineController = new EngineController(this, {
-    loadProvider: async () => (await import('../../src/assist/local-provider.ts')).createLocalProvider(),
+    loadProvider: async () => (await import('../../src/engines/local-provider.ts')).createLocalProvider(),
     model: () => this.model,
   });
   #remote: TriageGateway | undefined;

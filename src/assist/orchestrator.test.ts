@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatMessage, GenerateOptions, GenerateResult, LocalEngine } from '../engines/types.ts';
 import { DeviceLostError, EngineUnavailableError, NotConfiguredError, AbortError } from '../errors.ts';
-import { createChannel } from '../remote/index.ts';
+import { createTextChannel as createChannel } from '../engines/stream.ts';
 import type { RemoteChatRequest, RemoteResult } from '../remote/index.ts';
 import { route as realRoute, verifyAnswer as realVerify } from '../router/index.ts';
 import type { Decision, RouteContext } from '../router/types.ts';

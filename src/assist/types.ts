@@ -1,7 +1,8 @@
-import type { PrivacyPolicy, RemoteTier, Tier } from '../config/schemas.ts';
-import type { ChatMessage, EngineKind, LoadOptions, LocalEngine, ModelDescriptor } from '../engines/types.ts';
+import type { PrivacyPolicy, RemoteTier, TaskKind, Tier } from '../config/schemas.ts';
+import type { LedgerEntry } from '../ledger/record.ts';
+import type { ChatMessage, LocalEngine, TextStream } from '../engines/types.ts';
 import type { PiiKind } from '../privacy/index.ts';
-import type { RemoteChatRequest, RemoteResult, TextStream } from '../remote/index.ts';
+import type { RemoteChatRequest, RemoteResult } from '../remote/index.ts';
 import type { Decision, RouteContext } from '../router/types.ts';
 import type { TierError } from '../errors.ts';
 
@@ -16,8 +17,10 @@ export interface AssistVerifyInput {
   text: string;
   finishReason: 'stop' | 'length' | 'abort';
   logprobs?: { token: string; logprob: number }[];
-  task?: 'chat';
+  task?: TaskKind;
   prompt?: string;
+  /** The answer must match this JSON schema (triage). */
+  jsonSchema?: object;
 }
 
 /** Anything that can answer on a remote tier (the GatewayClient, or a test double of it). */
@@ -27,21 +30,11 @@ export interface RemoteChat {
 
 /** Where a ledger entry goes (src/ledger's Ledger implements it). */
 export interface LedgerSink {
-  record(entry: {
-    surface: string;
-    task: 'chat';
-    tier: Tier;
-    model?: string;
-    inputTokens: number;
-    outputTokens: number;
-    ttftMs?: number | null;
-    totalMs: number;
-    escalated: boolean;
-    escalationReason?: string | null;
-    reason: string;
-    costUsd?: number;
-  }): Promise<unknown>;
+  record(entry: LedgerEntry): Promise<unknown>;
 }
+
+/** What the cascade needs of an on-device engine (any LocalEngine, or a thin adapter over one). */
+export type CascadeEngine = Pick<LocalEngine, 'chat' | 'complete' | 'capabilities' | 'model'>;
 
 export interface AssistDeps {
   route(text: string, context?: RouteContext): Decision;
@@ -50,7 +43,7 @@ export interface AssistDeps {
    * The on-device engine, ready to generate; undefined when none is ready (no consent yet, the device
    * cannot run one). May throw a typed error (device lost, out of memory...).
    */
-  localEngine(): Promise<LocalEngine | undefined>;
+  localEngine(): Promise<CascadeEngine | undefined>;
   /** Whether an on-device engine is ready or can be made ready without asking (for the router). */
   localAvailable(): boolean;
   /** The gateway; undefined when the element has no `gateway` attribute. */
@@ -130,22 +123,5 @@ export type AssistEvent =
   | (Timed & { type: 'done'; answer: AssistAnswer })
   | (Timed & { type: 'error'; error: TierError });
 
-/** What the capability probe says about running a model on this device (shown before any download). */
-export interface LocalModelProbe {
-  /** The device can run `model`. */
-  ok: boolean;
-  /** One human sentence: which engine and model and why, or why none can run. */
-  verdict: string;
-  model?: ModelDescriptor;
-  engine?: EngineKind;
-  /** Each option that was ruled out, with its reason. */
-  rejected: string[];
-  /** The weights are already cached here (no download needed). */
-  cached: boolean;
-}
-
-/** Probes the device and loads the on-device engine (src/assist/local-provider.ts wraps src/engines). */
-export interface LocalEngineProvider {
-  probe(options?: { model?: string | undefined; signal?: AbortSignal }): Promise<LocalModelProbe>;
-  load(probe: LocalModelProbe, options?: LoadOptions): Promise<LocalEngine>;
-}
+/** Engine selection and caching live in src/engines/local-provider.ts; re-exported for the components. */
+export type { LocalEngineProvider, LocalModelProbe } from '../engines/local-provider.ts';

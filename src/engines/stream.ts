@@ -1,48 +1,43 @@
 /**
- * Plumbing shared by the engines: a push-based {@link GenerationStream} that drains itself (a stream
- * nobody reads never holds the engine), a one-request-at-a-time lock, stop-string matching, and the
+ * Plumbing shared by the engines and the gateway client: the one push-to-pull {@link TextStream}
+ * (engines produce `TextStream<GenerateResult>`, src/remote produces `TextStream<RemoteResult>`, so a
+ * reader handles both with one loop), a one-request-at-a-time lock, stop-string matching, and the
  * JSON validate + one retry policy for engines that cannot constrain decoding to a schema.
  */
 import { InvalidOutputError, toTierError } from '../errors.ts';
-import type { GenerateResult, GenerationStream, JsonSchema } from './types.ts';
+import type { GenerateResult, GenerationStream, JsonSchema, TextStream } from './types.ts';
 import { validateJson } from './json-schema.ts';
 
 /**
- * Build a stream from a producer. `run` pushes deltas with `emit` and resolves with the final result.
- * Deltas are buffered, so the producer never waits for a reader. Errors reject `result` and make the
- * iteration throw (a rejection nobody awaits is not reported as unhandled).
+ * The one push-to-pull text stream of the project (engines and the gateway client both produce it):
+ * a producer pushes deltas and settles a result; consumers iterate the deltas (once) and/or await
+ * `result`. Deltas pushed before anyone iterates are buffered, and a stream nobody iterates still
+ * settles its result, so no producer ever waits on a reader (an engine's lock is never held by an
+ * unread stream). A rejected result nobody awaits is not reported as unhandled: iteration re-throws it.
  */
-export function createGenerationStream(
-  run: (emit: (delta: string) => void) => Promise<GenerateResult>,
-): GenerationStream {
+export interface TextChannel<R> {
+  stream: TextStream<R>;
+  push(delta: string): void;
+  finish(result: R): void;
+  fail(error: unknown): void;
+}
+
+export function createTextChannel<R>(): TextChannel<R> {
   const queue: string[] = [];
   let done = false;
-  let failure: unknown;
+  let failure: { error: unknown } | undefined;
   let wake: (() => void) | undefined;
+  let settle!: { resolve: (r: R) => void; reject: (e: unknown) => void };
+  const result = new Promise<R>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  result.catch(() => undefined);
   const notify = (): void => {
     const w = wake;
     wake = undefined;
     w?.();
   };
-  const emit = (delta: string): void => {
-    if (done || delta === '') return;
-    queue.push(delta);
-    notify();
-  };
-  const result = (async () => {
-    try {
-      return await run(emit);
-    } catch (error) {
-      failure = toTierError(error);
-      throw failure;
-    } finally {
-      done = true;
-      notify();
-    }
-  })();
-  result.catch(() => undefined);
-
-  return {
+  const stream: TextStream<R> = {
     result,
     async *[Symbol.asyncIterator]() {
       for (;;) {
@@ -51,16 +46,52 @@ export function createGenerationStream(
           yield next;
           continue;
         }
-        if (done) {
-          if (failure !== undefined) throw failure;
-          return;
-        }
+        if (failure) throw failure.error;
+        if (done) return;
         await new Promise<void>((resolve) => {
           wake = resolve;
         });
       }
     },
   };
+  return {
+    stream,
+    push(delta) {
+      if (done || failure || delta === '') return;
+      queue.push(delta);
+      notify();
+    },
+    finish(value) {
+      if (done || failure) return;
+      done = true;
+      settle.resolve(value);
+      notify();
+    },
+    fail(error) {
+      if (done || failure) return;
+      failure = { error };
+      settle.reject(error);
+      notify();
+    },
+  };
+}
+
+/**
+ * Build a stream from a producer. `run` pushes deltas with `emit` and resolves with the final result.
+ * Errors become typed (src/errors.ts), reject `result` and make the iteration throw.
+ */
+export function createGenerationStream(
+  run: (emit: (delta: string) => void) => Promise<GenerateResult>,
+): GenerationStream {
+  const channel = createTextChannel<GenerateResult>();
+  let running: Promise<GenerateResult>;
+  try {
+    running = run(channel.push);
+  } catch (error) {
+    running = Promise.reject(error);
+  }
+  running.then(channel.finish, (error: unknown) => channel.fail(toTierError(error)));
+  return channel.stream;
 }
 
 /** The result of a request whose signal fired before it started (e.g. while queued). */

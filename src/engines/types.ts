@@ -69,14 +69,20 @@ export interface GenerateResult {
 }
 
 /**
+ * The one text-stream type (engines and the gateway client produce it; src/engines/stream.ts builds
+ * it): iterate for text deltas; `result` settles once the stream ends, also when nobody iterates.
+ */
+export interface TextStream<R> extends AsyncIterable<string> {
+  readonly result: Promise<R>;
+}
+
+/**
  * A streaming generation: iterate for text deltas; `result` settles once the stream ends (also
  * when nobody iterates: engines must drain themselves so a lock is never held by an unread stream).
  * Aborting through `GenerateOptions.signal` ends the iteration and resolves `result` with
  * finishReason 'abort' and the text so far.
  */
-export interface GenerationStream extends AsyncIterable<string> {
-  readonly result: Promise<GenerateResult>;
-}
+export type GenerationStream = TextStream<GenerateResult>;
 
 export interface EngineCapabilities {
   kind: EngineKind;

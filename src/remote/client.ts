@@ -15,7 +15,7 @@ import {
   type RemoteTier,
   type TierAssistMeta,
 } from '../config/index.ts';
-import type { ChatMessage, FinishReason } from '../engines/types.ts';
+import type { ChatMessage, FinishReason, TextStream } from '../engines/types.ts';
 import {
   AbortError,
   NetworkError,
@@ -25,7 +25,7 @@ import {
   deserializeError,
   toTierError,
 } from '../errors.ts';
-import { createChannel, type TextStream } from './channel.ts';
+import { createTextChannel } from '../engines/stream.ts';
 
 export interface GatewayClientOptions {
   /** The gateway's base URL (absolute, or relative to the page). */
@@ -120,7 +120,7 @@ export class GatewayClient {
 
   /** Stream a chat answer from `request.tier`. Iterate for deltas; `result` settles at the end. */
   chat(request: RemoteChatRequest, options: { signal?: AbortSignal } = {}): TextStream<RemoteResult> {
-    const channel = createChannel<RemoteResult>();
+    const channel = createTextChannel<RemoteResult>();
     const signal = options.signal;
     // Settle at once on abort, whatever the network layer does with a hanging body.
     const onAbort = () => channel.fail(new AbortError());

@@ -7,10 +7,10 @@ import type {
   GenerationStream,
   LabelScores,
   LocalEngine,
+  TextStream,
 } from '../engines/types.ts';
 import { AbortError, InvalidOutputError } from '../errors.ts';
 import type { RemoteChatRequest, RemoteResult } from '../remote/index.ts';
-import type { TextStream } from '../remote/channel.ts';
 import {
   CATEGORY_INSTRUCTION,
   extractJson,

@@ -7,19 +7,24 @@
  * fields below the site's threshold, or an invalid answer, escalate to the mid tier through the gateway.
  * The site's privacy policy applies to what leaves the device. Nothing that fails the schema is ever
  * returned as a result: invalid output is retried once, then escalated, else an InvalidOutputError.
+ *
+ * The model runs, the redaction of what leaves the device and the ledger booking are the cascade's
+ * own steps (src/assist/cascade-steps.ts); what is triage's own is the field-level escalation.
  */
+import {
+  book,
+  localAttempt,
+  outgoing,
+  quietContext,
+  remoteAttempt,
+  type StepContext,
+} from '../assist/cascade-steps.ts';
+import type { Attempt } from '../assist/cascade-types.ts';
+import type { RemoteChat } from '../assist/types.ts';
 import type { PrivacyPolicy } from '../config/schemas.ts';
-import type {
-  ChatMessage,
-  GenerateResult,
-  LabelScores,
-  LocalEngine,
-  TokenLogprob,
-} from '../engines/types.ts';
+import type { ChatMessage, LabelScores, LocalEngine, TokenLogprob } from '../engines/types.ts';
 import { InvalidOutputError, throwIfAborted, toTierError, type TierError } from '../errors.ts';
-import { privacyAction, redactPii } from '../privacy/index.ts';
-import type { RemoteChatRequest, RemoteResult } from '../remote/index.ts';
-import type { TextStream } from '../remote/channel.ts';
+import { privacyAction } from '../privacy/index.ts';
 import type { LedgerEntry } from '../ledger/record.ts';
 import type { LabelScore } from './classifier.ts';
 import {
@@ -32,16 +37,17 @@ import {
 } from './schema.ts';
 
 /** The part of GatewayClient triage uses (a test can pass the real client or anything shaped like it). */
-export interface TriageGateway {
-  chat(request: RemoteChatRequest, options?: { signal?: AbortSignal }): TextStream<RemoteResult>;
-}
+export type TriageGateway = RemoteChat;
+
+/** What triage needs of an on-device engine (any LocalEngine; label scoring when it has `classify`). */
+export type TriageEngine = Pick<LocalEngine, 'chat' | 'complete' | 'capabilities' | 'model' | 'classify'>;
 
 export interface LlmTriageOptions {
   text: string;
   labels: readonly string[];
   /** The classifier's best labels (calibrated probabilities), shown to the model as candidates. */
   candidates: readonly LabelScore[];
-  engine?: LocalEngine | undefined;
+  engine?: TriageEngine | undefined;
   gateway?: TriageGateway | undefined;
   /** Fields with a confidence below this go to the gateway (default 0.5). */
   threshold?: number;
@@ -52,11 +58,6 @@ export interface LlmTriageOptions {
   ledger?: { record(entry: LedgerEntry): Promise<unknown> } | undefined;
 }
 
-function book(options: LlmTriageOptions, entry: LedgerEntry): void {
-  if (!options.ledger) return;
-  options.ledger.record(entry).catch(() => undefined); // bookkeeping only
-}
-
 export type TriageFields = Record<TriageField, FieldValue>;
 
 export interface TriageAttempt {
@@ -65,12 +66,20 @@ export interface TriageAttempt {
   error?: { code: string; message: string };
 }
 
-export interface LlmTriageResult {
-  fields: TriageFields;
+/**
+ * What triaging a ticket gives, wherever it ran: `<tier-triage>`'s record carries these three, and an
+ * extension triage job carries exactly this (so the side panel reads one shape).
+ */
+export interface TriageOutcome {
+  fields: Partial<TriageFields>;
   /** Fields the gateway filled. */
   escalated: TriageField[];
-  attempts: TriageAttempt[];
   notes: string[];
+}
+
+export interface LlmTriageResult extends TriageOutcome {
+  fields: TriageFields;
+  attempts: TriageAttempt[];
 }
 
 /** Confidence given to a field when the engine reports no logprobs (documented in docs/triage.md). */
@@ -156,7 +165,7 @@ export function fieldConfidence(
 
 function deviceFields(
   output: TriageOutput,
-  result: GenerateResult,
+  result: Attempt,
   candidates: readonly LabelScore[],
   scored: LabelScores | undefined,
 ): TriageFields {
@@ -169,8 +178,9 @@ function deviceFields(
       const logprob = scored.scores.find((s) => s.label === value)?.logprob;
       confidence = logprob === undefined ? 0 : Math.exp(logprob);
     }
-    if (field === 'category') {
+    if (field === 'category' && candidates.length > 0) {
       // the classifier is calibrated: trust its probability for the label the model picked
+      // (without a classifier, e.g. an extension job, the model's own confidence stands)
       const p = candidates.find((c) => c.label === value)?.p ?? 0;
       confidence = candidates[0]?.label === value ? Math.max(p, confidence) : Math.min(p, confidence);
     }
@@ -181,8 +191,9 @@ function deviceFields(
 
 /** The category by label scoring when the engine can; undefined (and an attempt noted) when it cannot. */
 async function scoreCategory(
+  ctx: StepContext,
   options: LlmTriageOptions,
-  engine: LocalEngine,
+  engine: TriageEngine,
   attempts: TriageAttempt[],
 ): Promise<LabelScores | undefined> {
   if (!engine.classify) return undefined;
@@ -192,7 +203,7 @@ async function scoreCategory(
       ...(options.signal ? { signal: options.signal } : {}),
     });
     throwIfAborted(options.signal);
-    book(options, {
+    book(ctx, options.ledger, {
       surface: 'triage',
       task: 'classify',
       tier: 'local',
@@ -213,30 +224,29 @@ async function scoreCategory(
 }
 
 async function askDevice(
+  ctx: StepContext,
   options: LlmTriageOptions,
   attempts: TriageAttempt[],
-): Promise<{ output: TriageOutput; result: GenerateResult; scored: LabelScores | undefined } | undefined> {
+): Promise<{ output: TriageOutput; result: Attempt; scored: LabelScores | undefined } | undefined> {
   const engine = options.engine;
   if (!engine) return undefined;
-  const scored = await scoreCategory(options, engine, attempts);
+  const scored = await scoreCategory(ctx, options, engine, attempts);
   const schema = triageJsonSchema(scored ? [scored.label] : options.labels);
   let messages = triagePrompt(options.text, options.labels, options.candidates);
   for (let attempt = 0; attempt < 2; attempt++) {
     throwIfAborted(options.signal);
     try {
-      const result = await engine.chat(messages, {
-        jsonSchema: schema,
-        temperature: 0,
-        logprobs: engine.capabilities.logprobs,
-        maxTokens: options.maxTokens ?? 400,
-        ...(options.signal ? { signal: options.signal } : {}),
-      }).result;
-      throwIfAborted(options.signal);
-      book(options, {
+      const result = await localAttempt(
+        ctx,
+        engine,
+        { kind: 'chat', messages },
+        { jsonSchema: schema, temperature: 0, maxTokens: options.maxTokens ?? 400 },
+      );
+      book(ctx, options.ledger, {
         surface: 'triage',
         task: 'triage',
         tier: 'local',
-        model: result.model || engine.model?.id || 'on-device',
+        model: result.modelId,
         inputTokens: result.usage.promptTokens,
         outputTokens: result.usage.completionTokens,
         ttftMs: result.timings.ttftMs,
@@ -262,43 +272,54 @@ async function askDevice(
   return undefined;
 }
 
+const GATEWAY_REASON = 'triage: low confidence or invalid on-device output';
+
+/** The mid tier fills the schema; under `redact` it sees placeholders, restored in summary and reply. */
 async function askGateway(
+  ctx: StepContext,
   options: LlmTriageOptions,
-  text: string,
+  gateway: TriageGateway,
+  action: 'send' | 'redact',
   attempts: TriageAttempt[],
 ): Promise<TriageOutput | TierError> {
-  const gateway = options.gateway!;
-  const messages = triagePrompt(text, options.labels, options.candidates);
+  const messages = triagePrompt(options.text, options.labels, options.candidates);
   messages[0]!.content += ` The JSON must match this JSON Schema: ${JSON.stringify(triageJsonSchema(options.labels))}`;
+  const wire = outgoing(messages, action);
   let last: TierError = new InvalidOutputError('The gateway gave no answer.');
   for (let attempt = 0; attempt < 2; attempt++) {
     throwIfAborted(options.signal);
     try {
-      const result = await gateway.chat(
+      // the JSON is restored field by field below (summary and reply only), never as raw text
+      const result = await remoteAttempt(
+        ctx,
+        gateway,
+        'mid',
+        { ...wire, restore: (t) => t },
         {
-          tier: 'mid',
-          messages,
           temperature: 0,
-          reason: 'triage: low confidence or invalid on-device output',
+          reason: GATEWAY_REASON,
         },
-        { signal: options.signal },
-      ).result;
-      book(options, {
+      );
+      book(ctx, options.ledger, {
         surface: 'triage',
         task: 'triage',
-        tier: result.meta?.tier ?? 'mid',
-        model: result.meta?.model ?? result.model,
+        tier: result.tier,
+        model: result.modelId,
         inputTokens: result.usage.promptTokens,
         outputTokens: result.usage.completionTokens,
         ttftMs: result.timings.ttftMs,
         totalMs: result.timings.totalMs,
         escalated: true,
-        escalationReason: 'triage: low confidence or invalid on-device output',
-        ...(result.meta ? { costUsd: result.meta.costUsd } : {}),
+        escalationReason: GATEWAY_REASON,
+        ...(result.costUsd !== undefined ? { costUsd: result.costUsd } : {}),
       });
       const output = validate(options.labels, result.text);
       attempts.push({ source: 'gateway', ok: true });
-      return output;
+      return {
+        ...output,
+        summary: wire.restore(output.summary),
+        reply: wire.restore(output.reply),
+      };
     } catch (error) {
       last = toTierError(error);
       if (last.code === 'aborted') throw last;
@@ -311,10 +332,11 @@ async function askGateway(
 
 /** Run LLM triage for one ticket; see the module comment for the escalation rules. */
 export async function runLlmTriage(options: LlmTriageOptions): Promise<LlmTriageResult> {
+  const ctx = quietContext(options.signal);
   const threshold = options.threshold ?? 0.5;
   const attempts: TriageAttempt[] = [];
   const notes: string[] = [];
-  const device = await askDevice(options, attempts);
+  const device = await askDevice(ctx, options, attempts);
   const fields: Partial<TriageFields> = device
     ? deviceFields(device.output, device.result, options.candidates, device.scored)
     : {};
@@ -324,21 +346,18 @@ export async function runLlmTriage(options: LlmTriageOptions): Promise<LlmTriage
   const escalated: TriageField[] = [];
   if (low.length > 0) {
     const action = options.gateway ? privacyAction(options.text, options.privacy ?? 'redact') : undefined;
-    if (!options.gateway) notes.push('No gateway is configured: low-confidence fields stay as they are.');
-    else if (action?.action === 'local-only')
+    if (!options.gateway || !action)
+      notes.push('No gateway is configured: low-confidence fields stay as they are.');
+    else if (action.action === 'local-only')
       notes.push(
         'The ticket holds personal data and the site keeps such tickets on this device: not escalated.',
       );
     else {
-      const redaction = action?.action === 'redact' ? redactPii(options.text) : undefined;
-      const answer = await askGateway(options, redaction?.text ?? options.text, attempts);
+      const answer = await askGateway(ctx, options, options.gateway, action.action, attempts);
       if (answer instanceof Error) notes.push(`The mid tier could not help (${answer.message})`);
       else {
         for (const field of low) {
-          const raw = answer[field];
-          const value =
-            redaction && (field === 'summary' || field === 'reply') ? redaction.restore(raw) : raw;
-          fields[field] = { value, confidence: GATEWAY_CONFIDENCE, source: 'gateway' };
+          fields[field] = { value: answer[field], confidence: GATEWAY_CONFIDENCE, source: 'gateway' };
           escalated.push(field);
         }
       }

@@ -1,5 +1,6 @@
 /**
- * The default on-device engine provider of <tier-assist> (loaded lazily, on first use): runs the
+ * The default on-device engine provider of <tier-assist> and <tier-triage> (loaded lazily, on first
+ * use; engine selection and caching belong with the engines, not with the assistant): runs the
  * engines' capability probe and choice (downloads nothing), then creates the chosen engine (web-llm on
  * WebGPU, wllama on WebAssembly, or Chrome's built-in model) through `createEngine`, which loads that
  * engine's code only then. GGUF downloads go through the model cache, so a model downloaded once loads
@@ -21,11 +22,30 @@ import {
   type LoadOptions,
   type LocalEngine,
   type ModelDescriptor,
-} from '../engines/index.ts';
+} from './index.ts';
 import { EngineUnavailableError } from '../errors.ts';
-import type { LocalEngineProvider, LocalModelProbe } from './types.ts';
 
 export { DEFAULT_GGUF_MODEL };
+
+/** What the capability probe says about running a model on this device (shown before any download). */
+export interface LocalModelProbe {
+  /** The device can run `model`. */
+  ok: boolean;
+  /** One human sentence: which engine and model and why, or why none can run. */
+  verdict: string;
+  model?: ModelDescriptor;
+  engine?: EngineKind;
+  /** Each option that was ruled out, with its reason. */
+  rejected: string[];
+  /** The weights are already cached here (no download needed). */
+  cached: boolean;
+}
+
+/** Probes the device and loads the on-device engine, keeping one engine instance per kind. */
+export interface LocalEngineProvider {
+  probe(options?: { model?: string | undefined; signal?: AbortSignal }): Promise<LocalModelProbe>;
+  load(probe: LocalModelProbe, options?: LoadOptions): Promise<LocalEngine>;
+}
 
 /** Models this browser already consented to and loaded (engines with their own caches, e.g. web-llm). */
 const CONSENT_KEY = 'tier-assist:loaded-models';
