@@ -57,38 +57,55 @@ const MintSchema = z.object({
 
 const DaySchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'use YYYY-MM-DD');
 
+/** What the routes share, resolved once from AppOptions. */
+interface AppParts {
+  config: GatewayConfig;
+  tiers: TierTable;
+  store: GatewayStore;
+  usageLog: UsageLog;
+  metrics: GatewayMetrics;
+  now: () => number;
+  log: (error: unknown) => void;
+}
+
 export function createApp(options: AppOptions = {}): Hono<GatewayEnv> {
   const loaded = options.config && options.tiers ? undefined : loadConfig({}, {});
-  const config = options.config ?? loaded!.config;
-  const tiers = options.tiers ?? loaded!.tiers;
-  const store = options.store ?? createMemoryStore();
-  const usageLog = options.usageLog ?? createMemoryUsageLog();
-  const metrics = options.metrics ?? new GatewayMetrics();
-  const now = options.now ?? Date.now;
-  const log = options.log ?? ((error: unknown) => console.error('[tier-assist gateway]', error));
-  const clientIp = (c: Context): string => {
-    if (config.trustProxy) {
-      const forwarded = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
-      if (forwarded) return forwarded;
-    }
-    return options.clientIp?.(c) ?? 'unknown';
+  const parts: AppParts = {
+    config: options.config ?? loaded!.config,
+    tiers: options.tiers ?? loaded!.tiers,
+    store: options.store ?? createMemoryStore(),
+    usageLog: options.usageLog ?? createMemoryUsageLog(),
+    metrics: options.metrics ?? new GatewayMetrics(),
+    now: options.now ?? Date.now,
+    log: options.log ?? ((error: unknown) => console.error('[tier-assist gateway]', error)),
   };
+  const { config, metrics, log } = parts;
 
   const app = new Hono<GatewayEnv>();
-  const startedAt = now();
   app.onError(errorHandler({ metrics, log }));
   app.notFound((c) => {
     throw new NotFoundError(
       `No route ${c.req.method} ${new URL(c.req.url).pathname}. See docs/gateway.md for the endpoints.`,
     );
   });
+  mountStatus(app, parts, options.version ?? '0.0.0');
+  app.use('/v1/*', cors({ config }));
+  app.use('/v1/*', bodyLimit({ maxBytes: config.limits.bodyBytes }));
+  mountSiteApi(app, parts);
+  mountChat(app, parts, options);
+  return app;
+}
 
+/** GET /healthz and GET /metrics. */
+function mountStatus(app: Hono<GatewayEnv>, parts: AppParts, version: string): void {
+  const { tiers, store, usageLog, metrics, now } = parts;
+  const startedAt = now();
   app.get('/healthz', async (c) => {
     const storeHealth = await store.health();
     return c.json(
       {
         status: storeHealth.ok ? 'ok' : 'store_unavailable',
-        version: options.version ?? '0.0.0',
+        version,
         uptimeSeconds: Math.round((now() - startedAt) / 1000),
         tiers: { mid: isResolved(tiers.mid), frontier: isResolved(tiers.frontier) },
         store: storeHealth,
@@ -120,10 +137,11 @@ export function createApp(options: AppOptions = {}): Hono<GatewayEnv> {
     ];
     return c.text(metrics.render(extra), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
   });
+}
 
-  app.use('/v1/*', cors({ config }));
-  app.use('/v1/*', bodyLimit({ maxBytes: config.limits.bodyBytes }));
-
+/** GET /v1/tiers (public), POST /v1/tokens and GET /v1/usage (site secret as bearer). */
+function mountSiteApi(app: Hono<GatewayEnv>, parts: AppParts): void {
+  const { config, tiers } = parts;
   app.get('/v1/tiers', (c) =>
     c.json({
       tiers: (['mid', 'frontier'] as const).map((tier) => {
@@ -136,101 +154,110 @@ export function createApp(options: AppOptions = {}): Hono<GatewayEnv> {
       prices: { version: PRICES.version, recordedOn: PRICES.recordedOn },
     }),
   );
+  app.post('/v1/tokens', (c) => mintToken(c, parts));
+  app.get('/v1/usage', (c) => usageSummary(c, parts));
+}
 
-  app.post('/v1/tokens', async (c) => {
-    const site = siteBySecret(c, config);
-    const raw: unknown = await c.req.json().catch(() => {
-      throw new InvalidInputError(
-        'The body must be JSON: {"origin": "https://your.site", "user"?: "...", "ttlSeconds"?: 600}.',
-      );
-    });
-    const parsed = MintSchema.safeParse(raw);
-    if (!parsed.success)
-      throw new InvalidInputError(
-        'The body must be {"origin": "https://your.site", "user"?: "...", "ttlSeconds"?: 600}.',
-        {
-          data: { field: parsed.error.issues[0]?.path.map(String).join('.') ?? '' },
-        },
-      );
-    const { origin, user } = parsed.data;
-    if (!site.origins.includes(origin))
-      throw new InvalidInputError(
-        `${origin} is not one of site ${site.id}'s origins. Add it to the site's "origins" first.`,
-        {
-          data: { field: 'origin' },
-        },
-      );
-    const ttl = Math.min(parsed.data.ttlSeconds ?? config.tokens.ttlSeconds, config.tokens.ttlSeconds);
-    const exp = Math.floor(now() / 1000) + ttl;
-    const token = await signToken(
-      { site: site.id, aud: origin, exp, ...(user ? { sub: user } : {}) },
-      site.secret,
+async function mintToken(c: Context<GatewayEnv>, { config, now }: AppParts): Promise<Response> {
+  const site = siteBySecret(c, config);
+  const raw: unknown = await c.req.json().catch(() => {
+    throw new InvalidInputError(
+      'The body must be JSON: {"origin": "https://your.site", "user"?: "...", "ttlSeconds"?: 600}.',
     );
-    return c.json({ token, expiresAt: exp * 1000, expiresIn: ttl });
   });
+  const parsed = MintSchema.safeParse(raw);
+  if (!parsed.success)
+    throw new InvalidInputError(
+      'The body must be {"origin": "https://your.site", "user"?: "...", "ttlSeconds"?: 600}.',
+      {
+        data: { field: parsed.error.issues[0]?.path.map(String).join('.') ?? '' },
+      },
+    );
+  const { origin, user } = parsed.data;
+  if (!site.origins.includes(origin))
+    throw new InvalidInputError(
+      `${origin} is not one of site ${site.id}'s origins. Add it to the site's "origins" first.`,
+      {
+        data: { field: 'origin' },
+      },
+    );
+  const ttl = Math.min(parsed.data.ttlSeconds ?? config.tokens.ttlSeconds, config.tokens.ttlSeconds);
+  const exp = Math.floor(now() / 1000) + ttl;
+  const token = await signToken(
+    { site: site.id, aud: origin, exp, ...(user ? { sub: user } : {}) },
+    site.secret,
+  );
+  return c.json({ token, expiresAt: exp * 1000, expiresIn: ttl });
+}
 
-  app.get('/v1/usage', async (c) => {
-    const site = siteBySecret(c, config);
-    const today = utcDay(now());
-    const to = c.req.query('to') ?? today;
-    const from = c.req.query('from') ?? utcDay(now() - 29 * DAY_MS);
-    for (const [name, value] of [
-      ['from', from],
-      ['to', to],
-    ] as const) {
-      if (!DaySchema.safeParse(value).success)
-        throw new InvalidInputError(`Query "${name}" must be a UTC day as YYYY-MM-DD.`, {
-          data: { field: name },
-        });
+async function usageSummary(
+  c: Context<GatewayEnv>,
+  { config, store, usageLog, now }: AppParts,
+): Promise<Response> {
+  const site = siteBySecret(c, config);
+  const today = utcDay(now());
+  const to = c.req.query('to') ?? today;
+  const from = c.req.query('from') ?? utcDay(now() - 29 * DAY_MS);
+  for (const [name, value] of [
+    ['from', from],
+    ['to', to],
+  ] as const) {
+    if (!DaySchema.safeParse(value).success)
+      throw new InvalidInputError(`Query "${name}" must be a UTC day as YYYY-MM-DD.`, {
+        data: { field: name },
+      });
+  }
+  // Streamed: the log is read in chunks/pages and summed as it comes, never held whole in memory.
+  const summary = createUsageSummary();
+  for await (const r of usageLog.scan({ site: site.id, from, to })) summary.add(r);
+  const days = summary.days();
+  const total = days.reduce(
+    (t, d) => ({
+      requests: t.requests + d.requests,
+      costUsd: t.costUsd + d.costUsd,
+      frontierCostUsd: t.frontierCostUsd + d.frontierCostUsd,
+    }),
+    { requests: 0, costUsd: 0, frontierCostUsd: 0 },
+  );
+  const budget = site.dailyBudgetUsd !== undefined ? await store.budget(`${site.id}:${today}`) : undefined;
+  return c.json({
+    site: site.id,
+    from,
+    to,
+    days,
+    total: { ...total, savedUsd: total.frontierCostUsd - total.costUsd },
+    ...(budget
+      ? {
+          budgetToday: {
+            limitUsd: site.dailyBudgetUsd,
+            spentUsd: budget.spentNanos / 1e9,
+            reservedUsd: budget.reservedNanos / 1e9,
+          },
+        }
+      : {}),
+  });
+}
+
+/** POST /v1/chat/completions behind authentication and the rate limits. */
+function mountChat(app: Hono<GatewayEnv>, parts: AppParts, options: AppOptions): void {
+  const { config, store, now } = parts;
+  const clientIp = (c: Context): string => {
+    if (config.trustProxy) {
+      const forwarded = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
+      if (forwarded) return forwarded;
     }
-    // Streamed: the log is read in chunks/pages and summed as it comes, never held whole in memory.
-    const summary = createUsageSummary();
-    for await (const r of usageLog.scan({ site: site.id, from, to })) summary.add(r);
-    const days = summary.days();
-    const total = days.reduce(
-      (t, d) => ({
-        requests: t.requests + d.requests,
-        costUsd: t.costUsd + d.costUsd,
-        frontierCostUsd: t.frontierCostUsd + d.frontierCostUsd,
-      }),
-      { requests: 0, costUsd: 0, frontierCostUsd: 0 },
-    );
-    const budget = site.dailyBudgetUsd !== undefined ? await store.budget(`${site.id}:${today}`) : undefined;
-    return c.json({
-      site: site.id,
-      from,
-      to,
-      days,
-      total: { ...total, savedUsd: total.frontierCostUsd - total.costUsd },
-      ...(budget
-        ? {
-            budgetToday: {
-              limitUsd: site.dailyBudgetUsd,
-              spentUsd: budget.spentNanos / 1e9,
-              reservedUsd: budget.reservedNanos / 1e9,
-            },
-          }
-        : {}),
-    });
-  });
-
+    return options.clientIp?.(c) ?? 'unknown';
+  };
   app.post(
     '/v1/chat/completions',
     authenticate({ config, now, clientIp }),
     rateLimit({ store, config, now }),
     createChatHandler({
-      config,
-      tiers,
-      store,
-      usageLog,
-      metrics,
+      ...parts,
       transport:
         options.transport ??
         fetchTransport(options.fetch ?? ((input, init) => globalThis.fetch(input, init))),
-      now,
-      onUsageError: log,
+      onUsageError: parts.log,
     }),
   );
-
-  return app;
 }

@@ -1,10 +1,45 @@
 /** In-process store: the embedded default (one gateway process). */
 import { fits, retryAfterMs, slidingCount, slotOf } from './sliding-window.ts';
-import type { AdmitResult, BudgetState, GatewayStore, ReserveResult } from './types.ts';
+import type { AdmitResult, BudgetState, GatewayStore, ReserveResult, WindowCheck } from './types.ts';
 
 interface Slot {
   total: number;
   expiresAt: number;
+}
+
+/** The store's admit over its slot map: every check must fit before any is counted. */
+function admitInWindows(
+  windows: Map<string, Slot>,
+  checks: readonly WindowCheck[],
+  windowMs: number,
+  at: number,
+): AdmitResult {
+  const count = (key: string): number => {
+    const w = windows.get(key);
+    return w && w.expiresAt > at ? w.total : 0;
+  };
+  const { slot, elapsed } = slotOf(at, windowMs);
+  for (let i = 0; i < checks.length; i++) {
+    const w = checks[i]!;
+    if (w.limit === Infinity) continue;
+    const previous = count(`${w.key}:${slot - 1}`);
+    const current = count(`${w.key}:${slot}`);
+    if (!fits(slidingCount(previous, current, elapsed, windowMs), w.need, w.limit))
+      return {
+        allowed: false,
+        refused: i,
+        retryAfterMs: Math.max(1, retryAfterMs(previous, current, elapsed, windowMs, w.need, w.limit)),
+      };
+  }
+  for (const w of checks) {
+    if (w.add <= 0) continue;
+    const key = `${w.key}:${slot}`;
+    const expiresAt = (slot + 2) * windowMs;
+    const existing = windows.get(key);
+    if (existing && existing.expiresAt > at) existing.total += w.add;
+    else windows.set(key, { total: w.add, expiresAt });
+  }
+  return { allowed: true, refused: -1, retryAfterMs: 0 };
 }
 
 export function createMemoryStore(now: () => number = Date.now): GatewayStore {
@@ -21,11 +56,6 @@ export function createMemoryStore(now: () => number = Date.now): GatewayStore {
     for (const [key, b] of budgets) if (b.expiresAt <= t && b.reservedNanos === 0) budgets.delete(key);
   };
 
-  const count = (key: string, at: number): number => {
-    const w = windows.get(key);
-    return w && w.expiresAt > at ? w.total : 0;
-  };
-
   const budgetOf = (key: string, ttlMs: number) => {
     let b = budgets.get(key);
     if (!b) {
@@ -39,28 +69,7 @@ export function createMemoryStore(now: () => number = Date.now): GatewayStore {
     async admit(checks, windowMs, at): Promise<AdmitResult> {
       lastAt = Math.max(lastAt, at);
       sweep();
-      const { slot, elapsed } = slotOf(at, windowMs);
-      for (let i = 0; i < checks.length; i++) {
-        const w = checks[i]!;
-        if (w.limit === Infinity) continue;
-        const previous = count(`${w.key}:${slot - 1}`, at);
-        const current = count(`${w.key}:${slot}`, at);
-        if (!fits(slidingCount(previous, current, elapsed, windowMs), w.need, w.limit))
-          return {
-            allowed: false,
-            refused: i,
-            retryAfterMs: Math.max(1, retryAfterMs(previous, current, elapsed, windowMs, w.need, w.limit)),
-          };
-      }
-      for (const w of checks) {
-        if (w.add <= 0) continue;
-        const key = `${w.key}:${slot}`;
-        const expiresAt = (slot + 2) * windowMs;
-        const existing = windows.get(key);
-        if (existing && existing.expiresAt > at) existing.total += w.add;
-        else windows.set(key, { total: w.add, expiresAt });
-      }
-      return { allowed: true, refused: -1, retryAfterMs: 0 };
+      return admitInWindows(windows, checks, windowMs, at);
     },
     async reserve(key, amountNanos, limitNanos, ttlMs): Promise<ReserveResult> {
       sweep();

@@ -69,56 +69,61 @@ export function unavailable(what: string, cause: unknown, sent = false): StoreUn
   );
 }
 
-export function createGuardedRedis(options: RedisClientOptions): GuardedRedis {
-  const timeout = options.commandTimeoutMs ?? 1000;
-  const maxDelay = options.maxReconnectDelayMs ?? 1000;
-  const redis = new Redis(options.url, {
-    commandTimeout: timeout,
-    connectTimeout: Math.max(timeout, 1000),
-    enableOfflineQueue: false,
-    autoResendUnfulfilledCommands: false,
-    maxRetriesPerRequest: 0,
-    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), maxDelay),
-    lazyConnect: false,
-  });
-  let everReady = false;
-  let up = false;
-  let inOutage = false;
-  let outages = 0;
-  let failures = 0;
-  let lastError: string | undefined;
-  let closing = false;
+/** What the guard knows about the connection, kept current by the client's events. */
+interface ConnectionState {
+  everReady: boolean;
+  up: boolean;
+  inOutage: boolean;
+  outages: number;
+  failures: number;
+  lastError: string | undefined;
+  closing: boolean;
+  /** Note a failure: the first one of an outage is reported (onOutage). */
+  down(error: unknown): void;
+}
 
-  const down = (error: unknown) => {
-    lastError = describe(error);
-    up = false;
-    if (!inOutage) {
-      inOutage = true;
-      outages++;
-      options.onOutage?.(error);
-    }
+function trackConnection(redis: Redis, options: RedisClientOptions): ConnectionState {
+  const state: ConnectionState = {
+    everReady: false,
+    up: false,
+    inOutage: false,
+    outages: 0,
+    failures: 0,
+    lastError: undefined,
+    closing: false,
+    down(error) {
+      state.lastError = describe(error);
+      state.up = false;
+      if (!state.inOutage) {
+        state.inOutage = true;
+        state.outages++;
+        options.onOutage?.(error);
+      }
+    },
   };
-
   redis.on('ready', () => {
-    everReady = true;
-    up = true;
-    lastError = undefined;
-    if (inOutage) {
-      inOutage = false;
+    state.everReady = true;
+    state.up = true;
+    state.lastError = undefined;
+    if (state.inOutage) {
+      state.inOutage = false;
       options.onRecover?.();
     }
   });
   // Without a listener ioredis prints every reconnect error; one report per outage is enough.
   redis.on('error', (error: unknown) => {
-    if (!closing) down(error);
+    if (!state.closing) state.down(error);
   });
   redis.on('close', () => {
-    if (!closing && up) down(new Error('connection closed'));
+    if (!state.closing && state.up) state.down(new Error('connection closed'));
   });
+  return state;
+}
 
-  // Commands sent before the first connection is up share one wait (bounded by the command timeout).
+/** Commands sent before the first connection is up share one wait (bounded by the command timeout). */
+function firstReadyWaiter(redis: Redis, timeout: number): () => Promise<void> {
   let firstReady: Promise<void> | undefined;
-  const waitReady = () =>
+  return () =>
     (firstReady ??= new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         redis.off('ready', onReady);
@@ -131,28 +136,45 @@ export function createGuardedRedis(options: RedisClientOptions): GuardedRedis {
       };
       redis.once('ready', onReady);
     }));
+}
+
+export function createGuardedRedis(options: RedisClientOptions): GuardedRedis {
+  const timeout = options.commandTimeoutMs ?? 1000;
+  const maxDelay = options.maxReconnectDelayMs ?? 1000;
+  const redis = new Redis(options.url, {
+    commandTimeout: timeout,
+    connectTimeout: Math.max(timeout, 1000),
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), maxDelay),
+    lazyConnect: false,
+  });
+  const state = trackConnection(redis, options);
+  const waitReady = firstReadyWaiter(redis, timeout);
 
   const run = async <T>(what: string, op: (r: Redis) => Promise<T>): Promise<T> => {
     let sent = false;
     try {
       if (redis.status !== 'ready') {
-        if (everReady || inOutage || redis.status === 'end') throw new Error(`connection ${redis.status}`);
+        if (state.everReady || state.inOutage || redis.status === 'end')
+          throw new Error(`connection ${redis.status}`);
         // Starting up and no attempt has failed yet: give the first connection one command timeout.
         await waitReady();
       }
       sent = true;
       const result = await op(redis);
-      if (!up && redis.status === 'ready') {
-        up = true;
-        inOutage = false;
-        lastError = undefined;
+      if (!state.up && redis.status === 'ready') {
+        state.up = true;
+        state.inOutage = false;
+        state.lastError = undefined;
       }
       return result;
     } catch (error) {
       // A Redis reply error (wrong type, script bug) is a bug, not an outage: let it surface as a 500.
       if (error instanceof Error && error.name === 'ReplyError') throw error;
-      failures++;
-      down(error);
+      state.failures++;
+      state.down(error);
       throw unavailable(what, error, sent);
     }
   };
@@ -168,9 +190,14 @@ export function createGuardedRedis(options: RedisClientOptions): GuardedRedis {
       }
       return this.stats();
     },
-    stats: () => ({ ok: up, outages, failures, ...(lastError && !up ? { error: lastError } : {}) }),
+    stats: () => ({
+      ok: state.up,
+      outages: state.outages,
+      failures: state.failures,
+      ...(state.lastError && !state.up ? { error: state.lastError } : {}),
+    }),
     async close() {
-      closing = true;
+      state.closing = true;
       if (redis.status === 'ready') await redis.quit().catch(() => undefined);
       redis.disconnect();
     },

@@ -7,7 +7,7 @@
  */
 import type { Redis } from 'ioredis';
 import { StoreUnavailableError } from '../../errors.ts';
-import { createGuardedRedis } from './redis-client.ts';
+import { createGuardedRedis, type GuardedRedis } from './redis-client.ts';
 import {
   collect,
   createQueuedWriter,
@@ -16,6 +16,8 @@ import {
   type UsageQuery,
   type UsageRecord,
 } from '../usage.ts';
+
+type QueuedWriter = ReturnType<typeof createQueuedWriter>;
 
 export interface RedisUsageLogOptions {
   url: string;
@@ -33,6 +35,80 @@ export interface RedisUsageLogOptions {
   closeTimeoutMs?: number;
 }
 
+/** Which of the uncertain record ids are already in the stream's last 20,000 entries. */
+async function findLanded(
+  redis: Redis,
+  stream: string,
+  uncertain: ReadonlySet<string>,
+): Promise<Set<string>> {
+  const found = new Set<string>();
+  let end = '+';
+  for (let page = 0; page < 20 && found.size < uncertain.size; page++) {
+    const entries = await redis.xrevrange(stream, end, '-', 'COUNT', 1000);
+    for (const [, fields] of entries) {
+      const i = fields.indexOf('r');
+      try {
+        const id = (JSON.parse(fields[i + 1] ?? 'null') as { id?: unknown } | null)?.id;
+        if (typeof id === 'string' && uncertain.has(id)) found.add(id);
+      } catch {
+        // not a usage entry
+      }
+    }
+    if (entries.length < 1000) break;
+    end = '(' + entries[entries.length - 1]![0];
+  }
+  return found;
+}
+
+/**
+ * Page through the stream with XRANGE ... COUNT pageSize: one page in memory at a time. A record is
+ * written after its request started, so entries added (Redis time) before the first queried day, less an
+ * hour for clock skew between the gateway and Redis, cannot match and are skipped by the range itself.
+ */
+async function* scanStream(
+  guarded: GuardedRedis,
+  stream: string,
+  pageSize: number,
+  q: UsageQuery,
+): AsyncGenerator<UsageRecord> {
+  const fromMs = Date.parse(`${q.from}T00:00:00Z`) - 3_600_000;
+  let start = Number.isFinite(fromMs) && fromMs > 0 ? `${fromMs}-0` : '-';
+  for (;;) {
+    const entries = await guarded.run('read the usage log', (redis) =>
+      redis.xrange(stream, start, '+', 'COUNT', pageSize),
+    );
+    for (const [, fields] of entries) {
+      const i = fields.indexOf('r');
+      const r = i < 0 ? undefined : parseMatching(fields[i + 1] ?? '', q);
+      if (r) yield r;
+    }
+    if (entries.length < pageSize) return;
+    start = '(' + entries[entries.length - 1]![0];
+  }
+}
+
+/** Flush what is queued (at most closeTimeoutMs), report what could not be written, then disconnect. */
+async function closeLog(
+  writer: QueuedWriter,
+  guarded: GuardedRedis,
+  options: RedisUsageLogOptions,
+): Promise<void> {
+  const closeTimeout = options.closeTimeoutMs ?? 5000;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const gaveUp = await Promise.race([
+    writer.flush().then(() => false),
+    new Promise<boolean>((r) => (timer = setTimeout(() => r(true), closeTimeout))),
+  ]);
+  clearTimeout(timer);
+  if (gaveUp)
+    options.onError?.(
+      new Error(
+        `Closing with ${writer.stats().pending} usage records not written: Redis stayed unreachable for ${closeTimeout} ms.`,
+      ),
+    );
+  await guarded.close();
+}
+
 export function createRedisUsageLog(options: RedisUsageLogOptions): UsageLog {
   const timeout = options.commandTimeoutMs ?? 1000;
   const guarded = createGuardedRedis({
@@ -48,25 +124,7 @@ export function createRedisUsageLog(options: RedisUsageLogOptions): UsageLog {
   // run. Before writing them again, look for them at the end of the stream, so a retry does not add them
   // twice.
   const uncertain = new Set<string>();
-  const landedIds = async (redis: Redis): Promise<Set<string>> => {
-    const found = new Set<string>();
-    let end = '+';
-    for (let page = 0; page < 20 && found.size < uncertain.size; page++) {
-      const entries = await redis.xrevrange(stream, end, '-', 'COUNT', 1000);
-      for (const [, fields] of entries) {
-        const i = fields.indexOf('r');
-        try {
-          const id = (JSON.parse(fields[i + 1] ?? 'null') as { id?: unknown } | null)?.id;
-          if (typeof id === 'string' && uncertain.has(id)) found.add(id);
-        } catch {
-          // not a usage entry
-        }
-      }
-      if (entries.length < 1000) break;
-      end = '(' + entries[entries.length - 1]![0];
-    }
-    return found;
-  };
+  const landedIds = (redis: Redis) => findLanded(redis, stream, uncertain);
   const writer = createQueuedWriter(
     async (batch) => {
       let todo = batch;
@@ -102,25 +160,9 @@ export function createRedisUsageLog(options: RedisUsageLogOptions): UsageLog {
       ? Promise.resolve()
       : Promise.race([writer.flush(), new Promise<void>((r) => setTimeout(r, timeout).unref?.())]);
   const pageSize = options.pageSize ?? 1000;
-  // Page through the stream with XRANGE ... COUNT pageSize: one page in memory at a time. A record is
-  // written after its request started, so entries added (Redis time) before the first queried day, less an
-  // hour for clock skew between the gateway and Redis, cannot match and are skipped by the range itself.
   async function* scan(q: UsageQuery): AsyncGenerator<UsageRecord> {
     await settle();
-    const fromMs = Date.parse(`${q.from}T00:00:00Z`) - 3_600_000;
-    let start = Number.isFinite(fromMs) && fromMs > 0 ? `${fromMs}-0` : '-';
-    for (;;) {
-      const entries = await guarded.run('read the usage log', (redis) =>
-        redis.xrange(stream, start, '+', 'COUNT', pageSize),
-      );
-      for (const [, fields] of entries) {
-        const i = fields.indexOf('r');
-        const r = i < 0 ? undefined : parseMatching(fields[i + 1] ?? '', q);
-        if (r) yield r;
-      }
-      if (entries.length < pageSize) return;
-      start = '(' + entries[entries.length - 1]![0];
-    }
+    yield* scanStream(guarded, stream, pageSize, q);
   }
 
   return {
@@ -129,21 +171,6 @@ export function createRedisUsageLog(options: RedisUsageLogOptions): UsageLog {
     stats: writer.stats,
     query: (q) => collect(scan(q)),
     scan,
-    async close() {
-      const closeTimeout = options.closeTimeoutMs ?? 5000;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const gaveUp = await Promise.race([
-        writer.flush().then(() => false),
-        new Promise<boolean>((r) => (timer = setTimeout(() => r(true), closeTimeout))),
-      ]);
-      clearTimeout(timer);
-      if (gaveUp)
-        options.onError?.(
-          new Error(
-            `Closing with ${writer.stats().pending} usage records not written: Redis stayed unreachable for ${closeTimeout} ms.`,
-          ),
-        );
-      await guarded.close();
-    },
+    close: () => closeLog(writer, guarded, options),
   };
 }

@@ -7,7 +7,14 @@ import type { Redis } from 'ioredis';
 import { StoreUnavailableError } from '../../errors.ts';
 import { createGuardedRedis } from './redis-client.ts';
 import { slotOf } from './sliding-window.ts';
-import type { AdmitResult, BudgetState, GatewayStore, ReserveResult, StoreHealth } from './types.ts';
+import type {
+  AdmitResult,
+  BudgetState,
+  GatewayStore,
+  ReserveResult,
+  StoreHealth,
+  WindowCheck,
+} from './types.ts';
 
 // Sliding-window admit (sliding-window.ts in Lua). KEYS: per window its previous and current slot counter.
 // ARGV: elapsed ms into the slot, windowMs, slot TTL ms, then per window: limit (-1 = none), need, add.
@@ -83,6 +90,23 @@ export interface RedisStoreOptions {
   onRecover?: () => void;
 }
 
+/** KEYS and ARGV of the ADMIT script: the previous and current slot of every window, then its limits. */
+function admitArgs(
+  prefix: string,
+  checks: readonly WindowCheck[],
+  windowMs: number,
+  now: number,
+): { keys: string[]; args: number[] } {
+  const { slot, elapsed } = slotOf(now, windowMs);
+  const keys: string[] = [];
+  const args: number[] = [elapsed, windowMs, 2 * windowMs + 1000];
+  for (const w of checks) {
+    keys.push(`${prefix}w:${w.key}:${slot - 1}`, `${prefix}w:${w.key}:${slot}`);
+    args.push(w.limit === Infinity ? -1 : w.limit, w.need, w.add);
+  }
+  return { keys, args };
+}
+
 export function createRedisStore(options: RedisStoreOptions): GatewayStore {
   // Settles that could not even be sent during an outage: replayed in order when Redis is back, so the
   // reservations of requests that finished during the outage do not stay reserved for the rest of the day.
@@ -117,13 +141,7 @@ export function createRedisStore(options: RedisStoreOptions): GatewayStore {
   return {
     async admit(checks, windowMs, now): Promise<AdmitResult> {
       if (checks.length === 0) return { allowed: true, refused: -1, retryAfterMs: 0 };
-      const { slot, elapsed } = slotOf(now, windowMs);
-      const keys: string[] = [];
-      const args: number[] = [elapsed, windowMs, 2 * windowMs + 1000];
-      for (const w of checks) {
-        keys.push(`${prefix}w:${w.key}:${slot - 1}`, `${prefix}w:${w.key}:${slot}`);
-        args.push(w.limit === Infinity ? -1 : w.limit, w.need, w.add);
-      }
+      const { keys, args } = admitArgs(prefix, checks, windowMs, now);
       const [index, retry] = await run('check rate limits', () =>
         redis.taAdmit(keys.length, ...keys, ...args),
       );
