@@ -1,10 +1,19 @@
 // @ts-check
+/**
+ * Lint, including the layout rules of docs/adr/0001-layout-and-dependency-rules.md. Three kinds of rule
+ * hold the layers, each set per folder below:
+ * - `layers/imports` (eslint.layers.js): which folders a layer may import, by where the import resolves
+ *   (so a bare folder `'../engines'` counts as `src/engines/index.ts`);
+ * - `@typescript-eslint/no-restricted-imports`: which packages a layer may import;
+ * - `no-restricted-globals` / `no-restricted-properties`: which browser globals a layer may touch.
+ * test/lint/layers.test.ts plants one violation of each and checks that this config rejects it.
+ */
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import layers from './eslint.layers.js';
 
-/** Import patterns a folder may not use; keeps the dependency rules of DESIGN.md / docs/adr/0001 true. */
-const restrict = (/** @type {{group: string[], message: string}[]} */ patterns) => ({
-  'no-restricted-imports': 'off',
+/** Package patterns a folder may not import (relative paths are `layers/imports`' job). */
+const packages = (/** @type {{group: string[], message: string}[]} */ patterns) => ({
   '@typescript-eslint/no-restricted-imports': ['error', { patterns }],
 });
 
@@ -16,47 +25,110 @@ const WLLAMA = {
   group: ['@wllama/wllama', '@wllama/wllama/*'],
   message: 'Only src/engines/wasm*.ts may import @wllama/wllama.',
 };
-const EXTENSION = {
-  group: ['**/extension/**', '**/extension'],
-  message: 'Only extension/ wires chrome.* ; nothing imports it.',
-};
-const BROWSER_SIDE = {
-  group: [
-    '**/engines/**',
-    '**/assist/**',
-    '**/remote/**',
-    '**/components/**',
-    'lit',
-    'lit/*',
-    'idb',
-    '**/ledger/store*',
-    '**/ledger/ledger*',
-  ],
+const TEST_TOOLS = {
+  group: ['vitest', 'vitest/*', '@vitest/*', 'playwright-core', 'playwright-core/*'],
   message:
-    'The gateway (src/server) imports only router, config, ledger prices and errors: nothing browser-side.',
+    'Test code lives in *.test.ts files and test/support/ (ADR 0001); src/, components/ and extension/ ship.',
 };
-const IO = {
+/** Test tools get a rule of their own, so that the per-folder package lists need not repeat them. */
+const noTestTools = () => ({ 'no-restricted-imports': ['error', { patterns: [TEST_TOOLS] }] });
+const BROWSER_PACKAGES = {
+  group: ['lit', 'lit/*', 'idb', '@webcomponents/*', 'dompurify', 'marked'],
+  message: 'The gateway (src/server) runs on Node or an edge runtime: no browser-side package (ADR 0001).',
+};
+const IO_PACKAGES = {
   group: [
-    '**/engines/**',
-    '**/assist/**',
-    '**/remote/**',
-    '**/server/**',
-    '**/components/**',
     'lit',
     'lit/*',
     'idb',
+    '@webcomponents/*',
+    'dompurify',
+    'marked',
     'node:*',
     'hono',
     'hono/*',
+    '@hono/*',
   ],
-  message: 'Pure modules (router, config, privacy, triage head) use no DOM, network, storage or engine.',
+  message: 'Pure modules use no DOM framework, storage, network or Node built-in (ADR 0001).',
 };
+
+/**
+ * The pure core (ADR 0001 rule 1): runs unchanged in a page, a worker, Node and the gateway. Folders end
+ * with `/`. tsconfig.pure.json typechecks the same files without DOM, Node or chrome types.
+ */
+export const PURE = [
+  'src/router/',
+  'src/config/',
+  'src/privacy/',
+  'src/errors.ts',
+  'src/csv.ts',
+  'src/prng.ts',
+  'src/triage/classifier.ts',
+  'src/triage/features.ts',
+  'src/triage/hidden.ts',
+  'src/triage/schema.ts',
+  'src/triage/ticket.ts',
+  'src/ledger/prices.ts',
+  'src/ledger/prices.json',
+  'src/ledger/money.ts',
+  'src/ledger/record.ts',
+  'src/ledger/rollup.ts',
+  'src/ledger/summary.ts',
+  'src/ledger/export.ts',
+  'src/ledger/latency.ts',
+  'src/ledger/what-if.ts',
+  'src/autocomplete/prefix-window.ts',
+  'src/autocomplete/suggestion.ts',
+];
+const PURE_FILES = PURE.map((p) => (p.endsWith('/') ? `${p}**/*.ts` : p)).filter((p) => p.endsWith('.ts'));
+
+/** Extension entry points (manifest.json and vite.config.ts): each imports only itself and extension/shared/. */
+export const ENTRY_POINTS = ['background', 'content', 'offscreen', 'options', 'popup', 'sidepanel'];
+
+const TESTS = ['**/*.test.ts'];
+
+const layer = (
+  /** @type {string} */ name,
+  /** @type {string[]} */ allow,
+  /** @type {string} */ reason,
+  /** @type {string[]} */ deny = [],
+) => ({ 'layers/imports': ['error', { layer: name, allow, deny, reason }] });
+
+/** Browser globals no pure or server module may touch; the pure core also gives up network and Node's. */
+const PAGE_GLOBALS = [
+  'window',
+  'document',
+  'navigator',
+  'location',
+  'history',
+  'customElements',
+  'localStorage',
+  'sessionStorage',
+  'indexedDB',
+  'caches',
+  'chrome',
+];
+const NETWORK_GLOBALS = ['fetch', 'XMLHttpRequest', 'WebSocket', 'EventSource', 'process', 'Buffer'];
+const globalsRule = (/** @type {string[]} */ names, /** @type {string} */ why) => ({
+  'no-restricted-globals': ['error', ...names.map((name) => ({ name, message: `${name}: ${why}` }))],
+  'no-restricted-properties': [
+    'error',
+    ...['globalThis', 'self', 'window'].flatMap((object) =>
+      names.map((property) => ({ object, property, message: `${property}: ${why}` })),
+    ),
+  ],
+});
+const CHROME_ONLY_IN_EXTENSION = globalsRule(
+  ['chrome'],
+  'only extension/ touches chrome.* (ADR 0001 rule 3); take what you need as a parameter.',
+);
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'custom-elements.json', '.cache/**'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {
+    plugins: { layers },
     languageOptions: {
       parserOptions: { projectService: false },
       globals: {
@@ -103,29 +175,96 @@ export default tseslint.config(
           message: 'No .only in committed tests.',
         },
       ],
-      ...restrict([WEBLLM, WLLAMA]),
+      ...packages([WEBLLM, WLLAMA]),
     },
   },
-  { files: ['src/**/*.ts', 'components/**/*.ts'], rules: restrict([WEBLLM, WLLAMA, EXTENSION]) },
+
+  // Globals: chrome.* only in extension/ (its own tests in test/extension drive a real extension).
   {
-    files: [
-      'src/router/**/*.ts',
-      'src/config/**/*.ts',
-      'src/privacy/**/*.ts',
-      'src/triage/head/**/*.ts',
-      'src/triage/classifier*.ts',
-      'src/triage/features*.ts',
-      'src/triage/schema*.ts',
-    ],
-    ignores: ['**/*.test.ts'],
-    rules: restrict([WEBLLM, WLLAMA, EXTENSION, IO]),
+    files: ['src/**/*.ts', 'components/**/*.ts', 'public/**/*.ts', 'scripts/**/*.ts'],
+    rules: CHROME_ONLY_IN_EXTENSION,
+  },
+  {
+    files: PURE_FILES,
+    ignores: TESTS,
+    rules: globalsRule(
+      [...PAGE_GLOBALS, ...NETWORK_GLOBALS],
+      'the pure core has no DOM, storage, network or Node (ADR 0001 rule 1); take it as a parameter.',
+    ),
   },
   {
     files: ['src/server/**/*.ts'],
-    ignores: ['**/*.test.ts'],
-    rules: restrict([WEBLLM, WLLAMA, EXTENSION, BROWSER_SIDE]),
+    ignores: TESTS,
+    rules: globalsRule(
+      PAGE_GLOBALS,
+      'the gateway runs on Node or an edge runtime, never in a page (ADR 0001 rule 4).',
+    ),
   },
-  { files: ['src/engines/webllm*.ts'], rules: restrict([WLLAMA, EXTENSION]) },
-  { files: ['src/engines/wasm*.ts'], rules: restrict([WEBLLM, EXTENSION]) },
-  { files: ['extension/**/*.ts'], rules: restrict([WEBLLM, WLLAMA]) },
+
+  // Packages: the engines own their libraries; shipped code imports no test tool.
+  { files: ['src/engines/webllm*.ts'], rules: packages([WLLAMA]) },
+  { files: ['src/engines/wasm*.ts'], rules: packages([WEBLLM]) },
+  { files: PURE_FILES, ignores: TESTS, rules: packages([WEBLLM, WLLAMA, IO_PACKAGES]) },
+  { files: ['src/server/**/*.ts'], ignores: TESTS, rules: packages([WEBLLM, WLLAMA, BROWSER_PACKAGES]) },
+  {
+    files: ['src/**/*.ts', 'components/**/*.ts', 'extension/**/*.ts'],
+    ignores: TESTS,
+    rules: noTestTools(),
+  },
+
+  // Imports between folders: each layer lists what it may import. Tests beside the code are not a layer.
+  {
+    files: ['src/**/*.ts'],
+    ignores: TESTS,
+    rules: layer(
+      'src/',
+      ['src/'],
+      'The core never imports components/, extension/, test/ or the gateway (ADR 0001 rules 3, 4, 6).',
+      ['src/server/'],
+    ),
+  },
+  {
+    files: PURE_FILES,
+    ignores: TESTS,
+    rules: layer('the pure core', PURE, 'Pure modules import only other pure modules (ADR 0001 rule 1).'),
+  },
+  {
+    files: ['src/server/**/*.ts'],
+    ignores: TESTS,
+    rules: layer(
+      'the gateway (src/server)',
+      ['src/server/', ...PURE],
+      'The gateway imports only itself and the pure core: nothing browser-side (ADR 0001 rule 4).',
+    ),
+  },
+  {
+    files: ['components/**/*.ts'],
+    ignores: TESTS,
+    rules: layer(
+      'components/',
+      ['components/', 'src/'],
+      'Components build on src/ only, never extension/ or the gateway (ADR 0001 rule 3).',
+      ['src/server/'],
+    ),
+  },
+  {
+    files: ['extension/shared/**/*.ts'],
+    ignores: TESTS,
+    rules: layer(
+      'extension/shared/',
+      ['extension/shared/', 'src/', 'components/'],
+      'Shared extension code never imports an entry point (ADR 0001 rule 7).',
+      ['src/server/'],
+    ),
+  },
+  ...ENTRY_POINTS.map((entry) => ({
+    files: [`extension/${entry}/**/*.ts`],
+    ignores: TESTS,
+    rules: layer(
+      `extension/${entry}/`,
+      [`extension/${entry}/`, 'extension/shared/', 'src/', 'components/'],
+      'Entry points never import each other: move what two of them need to extension/shared/ (ADR 0001 rule 7).',
+      ['src/server/'],
+    ),
+  })),
 );
