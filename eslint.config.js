@@ -56,7 +56,7 @@ const IO_PACKAGES = {
  * The pure core (ADR 0001 rule 1): runs unchanged in a page, a worker, Node and the gateway. Folders end
  * with `/`. tsconfig.pure.json typechecks the same files without DOM, Node or chrome types.
  */
-export const PURE = [
+const PURE = [
   'src/router/',
   'src/config/',
   'src/privacy/',
@@ -83,7 +83,7 @@ export const PURE = [
 const PURE_FILES = PURE.map((p) => (p.endsWith('/') ? `${p}**/*.ts` : p)).filter((p) => p.endsWith('.ts'));
 
 /** Extension entry points (manifest.json and vite.config.ts): each imports only itself and extension/shared/. */
-export const ENTRY_POINTS = ['background', 'content', 'offscreen', 'options', 'popup', 'sidepanel'];
+const ENTRY_POINTS = ['background', 'content', 'offscreen', 'options', 'popup', 'sidepanel'];
 
 const TESTS = ['**/*.test.ts'];
 
@@ -244,6 +244,17 @@ export default tseslint.config(
       'components/',
       ['components/', 'src/'],
       'Components build on src/ only, never extension/ or the gateway (ADR 0001 rule 3).',
+      ['src/server/'],
+    ),
+  },
+  {
+    // A folder of extension/ not listed below (a new entry point) may import only shared code until it is.
+    files: ['extension/**/*.ts'],
+    ignores: TESTS,
+    rules: layer(
+      'an extension folder not in ENTRY_POINTS (eslint.config.js)',
+      ['extension/shared/', 'src/', 'components/'],
+      'Add a new entry point to ENTRY_POINTS; entry points share code only through extension/shared/ (ADR 0001 rule 7).',
       ['src/server/'],
     ),
   },

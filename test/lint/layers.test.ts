@@ -6,7 +6,7 @@
  * tsconfig.server.json): no DOM, no chrome. Temporary files are removed even when a case fails.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ESLint } from 'eslint';
@@ -18,14 +18,19 @@ const planted: string[] = [];
 
 /** Writes `source` to a new file in `folder` (repository path) and returns its absolute path. */
 function plant(folder: string, source: string): string {
-  const file = join(ROOT, folder, `zz-lint-probe-${randomUUID().slice(0, 8)}.ts`);
+  const dir = join(ROOT, folder);
+  if (!existsSync(dir)) {
+    mkdirSync(dir, { recursive: true });
+    planted.push(dir);
+  }
+  const file = join(dir, `zz-lint-probe-${randomUUID().slice(0, 8)}.ts`);
   planted.push(file);
   writeFileSync(file, source);
   return file;
 }
 
 afterEach(() => {
-  for (const file of planted.splice(0)) rmSync(file, { force: true });
+  for (const path of planted.splice(0).reverse()) rmSync(path, { force: true, recursive: true });
 });
 
 describe('lint holds the layers (eslint.config.js)', () => {
@@ -161,6 +166,12 @@ describe('lint holds the layers (eslint.config.js)', () => {
       name: 'an entry point importing another through its folder',
       folder: 'extension/offscreen',
       source: "export * from '../background';\n",
+      rule: 'layers/imports',
+    },
+    {
+      name: 'a new extension folder (not yet an entry point) importing an entry point',
+      folder: 'extension/zz-lint-new-entry',
+      source: "export * from '../background/jobs.ts';\n",
       rule: 'layers/imports',
     },
     {
