@@ -109,6 +109,12 @@ export interface ModelDescriptor {
   url?: string;
   /** Model library (.wasm) URL for WebLLM. */
   libUrl?: string;
+  /**
+   * GGUF on the CPU: widen Q8_0/F16 weights to F32 on the device after download (llama.cpp's wasm
+   * int8 kernels are slower than F32 at memory speed; src/engines/gguf-widen.ts). Costs about 3.7x
+   * the file in memory; `memoryBytes` counts it.
+   */
+  cpuWiden?: 'f32';
 }
 
 /** Where a loaded model actually runs, as the engine observed it (not as it was asked). */

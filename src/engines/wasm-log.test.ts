@@ -123,6 +123,15 @@ describe('describePlacement', () => {
   });
 });
 
+describe("the file's weight type", () => {
+  it('reads what llama.cpp printed, guessed or not', () => {
+    expect(parseLlamaLog(['print_info: file type   = all F32']).fileType).toBe('all F32');
+    expect(parseLlamaLog(['print_info: file type   = Q8_0']).fileType).toBe('Q8_0');
+    expect(parseLlamaLog(['print_info: file type   = (guessed) Q8_0']).fileType).toBe('Q8_0');
+    expect(parseLlamaLog(['llama_model_loader: - type q8_0:   9 tensors']).fileType).toBeUndefined();
+  });
+});
+
 describe('LlamaLog', () => {
   it('captures string arguments line by line, bounded, without printing unless asked', () => {
     const log = new LlamaLog(false, 3);

@@ -62,6 +62,8 @@ export interface LoggedPlacement {
   gpuDevice?: string;
   /** A WebGPU failure llama.cpp logged (adapter or device request, device lost). */
   gpuError?: string;
+  /** The file's weight type as llama.cpp printed it, e.g. 'Q8_0' or 'all F32'. */
+  fileType?: string;
 }
 
 export function parseLlamaLog(lines: readonly string[]): LoggedPlacement {
@@ -76,6 +78,8 @@ export function parseLlamaLog(lines: readonly string[]): LoggedPlacement {
       out.gpuLayers = Number(offload[1]);
       out.totalLayers = Number(offload[2]);
     }
+    const fileType = /(?:print_info: file type|model ftype)\s*=\s*(.+?)\s*$/.exec(line);
+    if (fileType?.[1]) out.fileType = fileType[1].replace(/^(?:\(guessed\)\s*)?(?:mostly|MOSTLY)?\s*/, '');
     const device = /using device (\S+(?: \([^)]*\))?)/.exec(line);
     if (device?.[1]) out.gpuDevice = device[1];
     const gpuError = /ggml_webgpu: (Failed to get an adapter|Failed to get a device|Device lost)[^\n]*/.exec(

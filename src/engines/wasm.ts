@@ -14,6 +14,11 @@
  *   (`cache_prompt`), so a prefix that extends the previous one evaluates only the new tokens;
  *   `timings.cachedTokens` says how many were reused. An aborted generation keeps the cache too.
  * - `speed`: running medians of the last generations' prefill and decode rates (wasm-speed.ts).
+ * - CPU widening: a model whose descriptor says `cpuWiden: 'f32'` (the small SmolLM2 Q8_0 files) is
+ *   widened to F32 on the device when it runs on the CPU (gguf-widen.ts): llama.cpp's wasm int8
+ *   kernels are slow, F32 runs at memory speed (135M: 196 ms a ghost-text step against 304 ms). The
+ *   placement note says so. Too little memory, or any failure of the widened file, falls back to the
+ *   original file with a note: widening never fails a load. `widen: 'off'` turns it off.
  * - JSON output: decoding is constrained with llama.cpp's schema grammar, then the answer is validated
  *   against the schema anyway, with one retry.
  * - A model that fails to load leaves no broken state: the worker is torn down and the next `load`
@@ -34,6 +39,7 @@ import {
   toTierError,
 } from '../errors.ts';
 import { fetchModelBlob } from './download.ts';
+import { cpuWidenProblem, widenGguf, type WidenResult } from './gguf-widen.ts';
 import { LlamaLog, describePlacement, parseLlamaLog } from './wasm-log.ts';
 import { SpeedTracker } from './wasm-speed.ts';
 import { defaultWasmThreads } from './wasm-threads.ts';
@@ -83,6 +89,14 @@ export interface WasmEngineOptions {
    * (llama.cpp still decides; benchmarks); 'off': CPU only.
    */
   gpu?: 'auto' | 'on' | 'off';
+  /**
+   * Widening on the CPU. 'auto' (default): a model with `cpuWiden: 'f32'` that runs on the CPU is
+   * widened to F32 when the device has the memory (see cpuWidenProblem in gguf-widen.ts); 'off': load the file
+   * as it is (tests, bench comparisons).
+   */
+  widen?: 'auto' | 'off';
+  /** Device memory in GB (default `navigator.deviceMemory`; tests inject small devices). */
+  deviceMemoryGB?: number;
 }
 
 /** Per-call options the wasm engine understands beyond the shared ones. */
@@ -98,6 +112,15 @@ export function defaultThreads(): number {
 
 /** Layers to offer the GPU when offloading: more than any model has (llama.cpp clamps it). */
 const ALL_LAYERS = 999;
+
+const MB = 1024 * 1024;
+
+/** The weights a load ends up with on the CPU, and what the placement note says about them. */
+interface CpuWeights {
+  blob: Blob;
+  widened?: WidenResult;
+  note?: string;
+}
 
 /** Map anything wllama throws to a typed error. */
 export function mapWllamaError(error: unknown, phase: 'load' | 'generate'): TierError {
@@ -152,6 +175,8 @@ export class WasmEngine implements LocalEngine {
   model: ModelDescriptor | undefined;
   /** Where the loaded model runs, as llama.cpp reported it (undefined before a load). */
   placement: EnginePlacement | undefined;
+  /** The weight type llama.cpp reported for the loaded file, e.g. 'Q8_0' or 'all F32'. */
+  weightType: string | undefined;
   private wllama: Wllama | undefined;
   private readonly lock = new Mutex();
   private readonly options: WasmEngineOptions;
@@ -227,8 +252,27 @@ export class WasmEngine implements LocalEngine {
     let log = new LlamaLog(this.options.verbose === true);
     let wllama: Wllama;
     let gpuFailure: string | undefined;
+    let weights: CpuWeights | undefined;
+    const onCpu = async (): Promise<Wllama> => {
+      weights = await this.cpuWeights(model, blob, { signal, onProgress, fromCache });
+      if (!weights.widened) return this.start(model, blob, threads, 0, log);
+      try {
+        return await this.start(model, weights.blob, threads, 0, log);
+      } catch (error) {
+        // Never fail a load because of widening: the original file is the answer.
+        if (error instanceof AbortError || signal?.aborted) throw error;
+        const message = error instanceof Error ? error.message : String(error);
+        weights = {
+          blob,
+          note: `kept ${this.widenedFrom(weights)} weights: the F32 file failed to load (${message.slice(0, 160)})`,
+        };
+        log = new LlamaLog(this.options.verbose === true);
+        onProgress?.({ phase: 'compile', loadedBytes: blob.size, totalBytes: blob.size, fromCache });
+        return this.start(model, blob, threads, 0, log);
+      }
+    };
     try {
-      wllama = await this.start(model, blob, threads, offload ? ALL_LAYERS : 0, log);
+      wllama = offload ? await this.start(model, blob, threads, ALL_LAYERS, log) : await onCpu();
     } catch (error) {
       // A device the backend could not create aborts the wasm: the CPU path still works.
       if (!offload || error instanceof EngineUnavailableError || error instanceof ModelCorruptError)
@@ -237,7 +281,7 @@ export class WasmEngine implements LocalEngine {
         parseLlamaLog(log.lines).gpuError ?? (error instanceof Error ? error.message : String(error));
       gpuFailure = `llama.cpp's WebGPU backend failed (${message.slice(0, 200)})`;
       log = new LlamaLog(this.options.verbose === true);
-      wllama = await this.start(model, blob, threads, 0, log);
+      wllama = await onCpu();
     }
     if (signal?.aborted) {
       await wllama.exit().catch(() => undefined);
@@ -253,13 +297,17 @@ export class WasmEngine implements LocalEngine {
             ? verdict.reason
             : undefined
           : verdict?.reason);
-    this.placement = describePlacement(parseLlamaLog(log.lines), {
+    const logged = parseLlamaLog(log.lines);
+    const placement = describePlacement(logged, {
       ...(info.n_layer !== undefined ? { modelLayers: info.n_layer } : {}),
       askedThreads: threads,
       gpuAsked: offload && gpuFailure === undefined,
       isolated: (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true,
       ...(whyNotGpu ? { whyNotGpu } : {}),
     });
+    const weightsNote = placement.device === 'cpu' ? weights?.note : undefined;
+    this.placement = weightsNote ? { ...placement, note: `${placement.note}; ${weightsNote}` } : placement;
+    this.weightType = logged.fileType;
     this.capabilities.gpu = this.placement.device === 'gpu';
     log.clear();
     this.log = log;
@@ -267,6 +315,51 @@ export class WasmEngine implements LocalEngine {
     this.wllama = wllama;
     this.model = model;
     onProgress?.({ phase: 'ready', loadedBytes: blob.size, totalBytes: blob.size, fromCache });
+  }
+
+  /**
+   * The file to load on the CPU: widened to F32 when the model opts in (`cpuWiden`), the engine
+   * allows it and the device has the memory; else the original, with a note saying why when widening
+   * was wanted. Widening reads only the header here; the weights are converted as llama.cpp reads
+   * them, reported as the 'compile' phase ("preparing") with byte progress.
+   */
+  private async cpuWeights(
+    model: ModelDescriptor,
+    blob: Blob,
+    context: { signal: AbortSignal | undefined; onProgress: LoadOptions['onProgress']; fromCache: boolean },
+  ): Promise<CpuWeights> {
+    if (model.cpuWiden !== 'f32' || this.options.widen === 'off') return { blob };
+    const { signal, onProgress, fromCache } = context;
+    const text = 'Widening the weights to F32 for CPU speed';
+    let widened: WidenResult;
+    try {
+      widened = await widenGguf(blob, {
+        ...(signal ? { signal } : {}),
+        onProgress: (done, total) =>
+          onProgress?.({ phase: 'compile', loadedBytes: done, totalBytes: total, fromCache, text }),
+      });
+    } catch (error) {
+      if (error instanceof AbortError) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      return { blob, note: `weights not widened to F32 (${message.slice(0, 160)})` };
+    }
+    if (widened.widened.length === 0) return { blob };
+    const from = this.widenedFrom({ blob, widened });
+    const problem = cpuWidenProblem(
+      widened.outputBytes,
+      this.options.deviceMemoryGB ?? navigatorDeviceMemory(),
+    );
+    if (problem) return { blob, note: `kept ${from} weights (${problem})` };
+    onProgress?.({ phase: 'compile', loadedBytes: 0, totalBytes: widened.outputBytes, fromCache, text });
+    return {
+      blob: widened.blob,
+      widened,
+      note: `weights widened from ${from} to F32 for CPU speed (${Math.round(widened.sourceBytes / MB)} MB file, ${Math.round(widened.outputBytes / MB)} MB in memory)`,
+    };
+  }
+
+  private widenedFrom(weights: CpuWeights): string {
+    return weights.widened?.fromTypes.join('/') || 'the quantized';
   }
 
   /** A fresh wllama with the model loaded, or a typed error (the worker is torn down on failure). */
@@ -320,6 +413,7 @@ export class WasmEngine implements LocalEngine {
     this.wllama = undefined;
     this.model = undefined;
     this.placement = undefined;
+    this.weightType = undefined;
     this.capabilities.gpu = false;
     this.log = undefined;
     this.tracker.reset();
@@ -509,6 +603,11 @@ export class WasmEngine implements LocalEngine {
   }
 }
 
+function navigatorDeviceMemory(): number | undefined {
+  const memory = (globalThis as { navigator?: { deviceMemory?: unknown } }).navigator?.deviceMemory;
+  return typeof memory === 'number' ? memory : undefined;
+}
+
 async function isGguf(blob: Blob): Promise<boolean> {
   const head = new Uint8Array(await blob.slice(0, 4).arrayBuffer());
   return head[0] === 0x47 && head[1] === 0x47 && head[2] === 0x55 && head[3] === 0x46;
@@ -522,6 +621,8 @@ export function createWasmEngine(options: WasmEngineOptions = {}): WasmLocalEngi
 /** The wasm engine as other code sees it: the shared interface plus its own options and figures. */
 export interface WasmLocalEngine extends LocalEngine {
   readonly threads: number;
+  /** The weight type llama.cpp reported for the loaded file, e.g. 'Q8_0' or 'all F32'. */
+  readonly weightType: string | undefined;
   readonly placement: EnginePlacement | undefined;
   readonly speed: EngineSpeed | undefined;
   chat(messages: ChatMessage[], options?: WasmGenerateOptions): GenerationStream;
