@@ -72,7 +72,6 @@ export const SettingsPatchSchema = z
     disabledSites: SettingsSchema.shape.disabledSites,
   })
   .partial();
-export type SettingsPatch = z.infer<typeof SettingsPatchSchema>;
 
 /** "Choose for this device" (the default since settings version 4). */
 export const AUTO_MODEL_ID = 'auto';

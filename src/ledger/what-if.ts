@@ -14,7 +14,6 @@ import { TaskKindSchema, type TaskKind, type Tier } from '../config/schemas.ts';
 import type { Decision, RouteContext } from '../router/types.ts';
 import { InvalidInputError } from '../errors.ts';
 import { LATENCY_ASSUMPTIONS, expectedLatencyMs, type TierLatency } from './latency.ts';
-import { nanosToUsd } from './money.ts';
 import {
   FREE_ON_DEVICE,
   NANOS_PER_USD,
@@ -218,11 +217,4 @@ export function whatIf(
     examples: examples.map(({ prompt, task, tier, reason }) => ({ prompt, task, tier, reason })),
     rows,
   };
-}
-
-/** Per-request cost in USD of a row for one configuration (display helper). */
-export function rowUsd(row: WhatIfRow, config: 'frontier' | 'mid' | 'routed'): number {
-  return nanosToUsd(
-    config === 'frontier' ? row.frontierNanos : config === 'mid' ? row.midNanos : row.routedNanos,
-  );
 }
