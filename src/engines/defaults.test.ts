@@ -103,6 +103,21 @@ describe('chooseGhostTextModel', () => {
     expect(chooseGhostTextModel(report({ isFallbackAdapter: true })).reason).toMatch(/software fallback/);
   });
 
+  it('on the CPU says the small model runs widened to F32, or in Q8_0 when the device lacks the memory', () => {
+    const roomy = chooseGhostTextModel(isolated(report('none'), true));
+    expect(SMOLLM2_135M_MODEL.cpuWiden).toBe('f32');
+    expect(roomy.reason).toMatch(/SmolLM2 model with its weights widened to F32/);
+    const small = chooseGhostTextModel(isolated(report('none', { deviceMemoryGB: 1 }), true));
+    expect(small.model).toBe(SMOLLM2_135M_MODEL);
+    expect(small.reason).toMatch(
+      /in Q8_0 \(about 1\.5x slower: F32 weights would need 620 MB and the device reports 1 GB/,
+    );
+    const oneThread = chooseGhostTextModel(isolated(report('none'), false));
+    expect(oneThread.reason).toMatch(
+      /smallest model with its weights widened to F32.*twice the 2-thread step/,
+    );
+  });
+
   it('callable with just a report (the bench): never a 1B model on the CPU', () => {
     const choice = chooseGhostTextModel(report('none'));
     expect(choice.model.id).toBe(SMOLLM2_135M_MODEL.id);

@@ -5,11 +5,15 @@
  * What the choice rests on (measured on this project's 2-core CPU, wllama 3.13, docs/benchmarks.md):
  * without prefix reuse a step took 2.2 s for the SmolLM2-135M shape, 9.5 s for 0.5B and 20 s for Llama
  * 3.2 1B on 2 threads, twice as long on one. With prefix reuse only the few newly typed tokens are
- * evaluated, which brings 135M on 2 threads near 200 ms; 1B on a CPU never gets there. WebLLM on a real
- * GPU keeps up to 80% of native speed, where 1B (and 3B) fit. Hence:
+ * evaluated: the 135M step on 2 threads took 304 ms in Q8_0 and 196 ms with its weights widened to F32
+ * on the device (the catalog's `cpuWiden`; llama.cpp's wasm int8 kernels are the bottleneck, F32 runs
+ * at memory speed), so the widened 135M model is the one CPU model that fits 200 ms on 2 cores; 360M
+ * (~2.7x the compute) and 1B on a CPU do not. WebLLM on a real GPU keeps up to 80% of native speed,
+ * where 1B (and 3B) fit. Hence:
  *
  * - a real (non-fallback) WebGPU adapter: Llama 3.2 1B on WebLLM (3B when asked and it fits);
- * - otherwise the CPU: SmolLM2-135M (a software adapter such as SwiftShader is the CPU too);
+ * - otherwise the CPU: SmolLM2-135M, widened to F32 where the device reports the memory (a software
+ *   adapter such as SwiftShader is the CPU too);
  * - one CPU thread (the page is not cross-origin isolated): the smallest model, and the reason says why;
  * - a measured step above the budget moves the choice down the ladder (never up), past every model
  *   that measured too slow;
@@ -18,6 +22,7 @@
  * Pure: the report (src/engines/probe.ts) and any measurements are passed in.
  */
 import { GHOST_TEXT_GGUF_MODELS, SMOLLM2_135M_MODEL, webllmVariant, type CatalogModel } from './catalog.ts';
+import { cpuWidenProblem } from './gguf-widen.ts';
 import { chooseEngine, type CapabilityReport } from './probe.ts';
 import type { EngineKind, EngineSpeed } from './types.ts';
 
@@ -83,6 +88,18 @@ function cpuThreads(report: CapabilityReport, options: GhostTextOptions): number
 const ms = (n: number): string => `${Math.round(n)} ms`;
 
 /**
+ * What the wasm engine will do with a CPU model's weights (src/engines/wasm.ts applies the same rule):
+ * widen them to F32 when the model opts in and the device reports the memory, else keep the file.
+ */
+function cpuWeightsNote(model: CatalogModel, deviceMemoryGB: number | undefined): string {
+  if (model.cpuWiden !== 'f32') return '';
+  const problem = cpuWidenProblem(model.memoryBytes, deviceMemoryGB);
+  return problem
+    ? ` in Q8_0 (about 1.5x slower: ${problem})`
+    : ' with its weights widened to F32 (about 1.5x faster than Q8_0 in llama.cpp on wasm)';
+}
+
+/**
  * The ghost-text model for a device. Callable with just a report; `measured` steps (if any) move the
  * choice down, never up.
  */
@@ -131,15 +148,17 @@ export function chooseGhostTextModel(
       gpuNote = `WebGPU cannot take Llama 3.2: ${fit.rejected.find((r) => r.engine === 'webllm')?.reason ?? fit.reason}`;
     }
   }
-  const cpuWhy =
-    threads > 1
-      ? `the CPU (${threads} threads) runs the small SmolLM2 model; Llama 3.2 1B would take seconds a suggestion there`
-      : `the CPU on 1 thread${isolated === false || isolated === undefined ? ' (this page is not cross-origin isolated, so the engine gets no extra threads)' : ''} runs only the smallest model in time`;
+  const cpuWhy = (model: CatalogModel): string => {
+    const weights = cpuWeightsNote(model, report.deviceMemoryGB);
+    return threads > 1
+      ? `the CPU (${threads} threads) runs the small SmolLM2 model${weights}; Llama 3.2 1B would take seconds a suggestion there`
+      : `the CPU on 1 thread${isolated === false || isolated === undefined ? ' (this page is not cross-origin isolated, so the engine gets no extra threads)' : ''} runs only the smallest model${weights}, at about twice the 2-thread step`;
+  };
   const bySize = [...GHOST_TEXT_GGUF_MODELS].sort((a, b) => b.shape.params - a.shape.params);
   const smallest = bySize[bySize.length - 1] ?? SMOLLM2_135M_MODEL;
   // One thread: only the smallest model is on the CPU ladder at all.
   const cpuModels = threads > 1 ? bySize : [smallest];
-  for (const model of cpuModels) ladder.push({ model, device: 'cpu', why: cpuWhy });
+  for (const model of cpuModels) ladder.push({ model, device: 'cpu', why: cpuWhy(model) });
 
   // Where the device starts: the first GPU rung, else the small CPU model.
   let start = ladder.findIndex((r) => r.device === 'gpu');
@@ -182,6 +201,8 @@ export function chooseGhostTextModel(
 /**
  * A ghost-text step estimated from an engine's measured speed: `newTokens` typed tokens evaluated (with
  * prefix reuse only those) and `generated` tokens decoded, the bench's "keystroke to the 4th token".
+ * The speed is what the loaded weights measured, so a model the engine widened to F32 on the CPU is
+ * estimated at its widened speed (and one kept in Q8_0 at its slower one) with no rule here.
  */
 export function estimateStepMs(speed: EngineSpeed, newTokens = 4, generated = 4): number | undefined {
   if (!(speed.prefillTokPerSec > 0) || !(speed.decodeTokPerSec > 0)) return undefined;

@@ -345,8 +345,9 @@ export class WasmEngine implements LocalEngine {
     }
     if (widened.widened.length === 0) return { blob };
     const from = this.widenedFrom({ blob, widened });
+    // The catalog's memory figure counts the F32 weights with the KV cache (the probe checks the same).
     const problem = cpuWidenProblem(
-      widened.outputBytes,
+      Math.max(widened.outputBytes, model.memoryBytes),
       this.options.deviceMemoryGB ?? navigatorDeviceMemory(),
     );
     if (problem) return { blob, note: `kept ${from} weights (${problem})` };
