@@ -5,7 +5,9 @@
  * (import, `import type`, `export ... from`, `export * from`, dynamic `import()`, `typeof import()`) is
  * resolved the way the bundler resolves it (a bare folder such as `'../engines'` to its `index.ts`, a
  * path without extension to its `.ts` file) and the resulting repository path must be in the layer's
- * `allow` list and not in its `deny` list. Package specifiers are left to `no-restricted-imports`.
+ * `allow` list and not in its `deny` list. A layer that lists `packages` may import only those packages
+ * (`'zod'` also admits `'zod/mini'`); without the list, package specifiers are left to
+ * `no-restricted-imports`.
  *
  * List entries are repository paths: `'src/router/'` (a folder and everything under it) or
  * `'src/errors.ts'` (one file).
@@ -50,6 +52,7 @@ const importsRule = {
           layer: { type: 'string' },
           allow: { type: 'array', items: { type: 'string' } },
           deny: { type: 'array', items: { type: 'string' } },
+          packages: { type: 'array', items: { type: 'string' } },
           reason: { type: 'string' },
         },
         required: ['layer', 'allow', 'reason'],
@@ -58,15 +61,23 @@ const importsRule = {
     ],
     messages: {
       outside: "'{{spec}}' resolves to {{target}}, which {{layer}} may not import. {{reason}}",
+      package: "'{{spec}}' is not a package {{layer}} may import (only {{packages}}). {{reason}}",
     },
   },
   create(context) {
-    const { layer, allow, deny = [], reason } = context.options[0];
+    const { layer, allow, deny = [], packages, reason } = context.options[0];
     /** @param {import('estree').Node | null | undefined} source */
     const check = (source) => {
       if (!source || source.type !== 'Literal' || typeof source.value !== 'string') return;
       const spec = source.value;
-      if (!spec.startsWith('.')) return;
+      if (!spec.startsWith('.')) {
+        /** @type {string[] | undefined} */
+        const allowed = packages;
+        if (!allowed || allowed.some((name) => spec === name || spec.startsWith(`${name}/`))) return;
+        const data = { spec, layer, packages: allowed.join(', ') || 'none', reason };
+        context.report({ node: source, messageId: 'package', data });
+        return;
+      }
       const target = resolveImport(context.filename, spec);
       if (within(target, allow) && !within(target, deny)) return;
       context.report({ node: source, messageId: 'outside', data: { spec, target, layer, reason } });
