@@ -6,8 +6,6 @@
  * a worker killed after 30 s idle comes back and answers the next request as if nothing happened.
  * `main(deps)` is exported so tests can start it against stand-ins.
  */
-import type { RemoteTier } from '../../src/config/index.ts';
-import { redactPii } from '../../src/privacy/index.ts';
 import { route, verifyAnswer } from '../../src/router/index.ts';
 import type { Decision, RouteContext } from '../../src/router/types.ts';
 import { AbortError, InvalidInputError, NotConfiguredError } from '../../src/errors.ts';
@@ -22,7 +20,7 @@ import {
 import { resolveModel } from '../shared/models.ts';
 import { siteEnabled } from '../shared/settings.ts';
 import { cachedSettings } from '../shared/settings-store.ts';
-import { escalate } from './gateway.ts';
+import { gatewayFor } from './gateway.ts';
 import { JOB_KEY, JOB_TITLES } from '../shared/jobs.ts';
 import { handoffTriage, runJob, type JobDeps } from './jobs.ts';
 import { offscreenClient, type OffscreenClient } from './offscreen-client.ts';
@@ -33,7 +31,6 @@ export interface BackgroundDeps {
   offscreen: OffscreenClient;
   now: () => number;
   decide: (text: string, context: RouteContext) => Decision;
-  redact: JobDeps['redact'];
   stats: Stats;
 }
 
@@ -59,7 +56,6 @@ export function main(deps: BackgroundDeps): {
   const jobDeps: JobDeps = {
     settings: () => loadSettings(),
     decide: deps.decide,
-    redact: deps.redact,
     verify: (input) => verifyAnswer(input),
     local: async (id, messages) => {
       const settings = await loadSettings();
@@ -77,8 +73,7 @@ export function main(deps: BackgroundDeps): {
       });
       return { text: out.text, model: out.model, finishReason: out.finishReason };
     },
-    escalate: (settings, decision, messages) =>
-      escalate(settings.gateway, decision.tier as RemoteTier, messages, { reason: decision.reason }),
+    gateway: (settings) => gatewayFor(settings.gateway),
     publish: async (job) => {
       await chrome.storage.session.set({ [JOB_KEY]: job });
     },
@@ -219,10 +214,6 @@ const app = main({
   offscreen: offscreenClient(),
   now: () => Date.now(),
   decide: (text, context) => route(text, context),
-  redact: (text) => {
-    const redaction = redactPii(text);
-    return { text: redaction.text, found: redaction.spans.length > 0, restore: redaction.restore };
-  },
   stats: ledgerStats(),
 });
 wire(app.runMenu);

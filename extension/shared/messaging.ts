@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { Tier } from '../../src/config/index.ts';
 import type { EnginePlacement, EngineSpeed, FinishReason } from '../../src/engines/types.ts';
 import { InvalidInputError } from '../../src/errors.ts';
+import type { TriageOutcome } from '../../src/triage/llm-triage.ts';
 import { createChannel, type HandlersFor } from './channel.ts';
 import { ModelDescriptorSchema } from './models.ts';
 import type { Settings } from './settings.ts';
@@ -116,8 +117,8 @@ export interface JobResult {
   error?: { code: string; message: string };
   /** Personal data was replaced by placeholders before the text went to the gateway. */
   redacted?: boolean;
-  /** Structured triage when kind = 'triage'. */
-  triage?: Record<string, unknown>;
+  /** Structured triage when kind = 'triage': what `<tier-triage>` and runLlmTriage give (src/triage). */
+  triage?: TriageOutcome;
 }
 
 export interface TodayStats {

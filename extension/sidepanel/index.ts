@@ -18,13 +18,14 @@ import { html, render } from 'lit';
 import '../../components/tier-triage/tier-triage.ts';
 import type { TriageRecord } from '../../components/tier-triage/tier-triage.ts';
 import { toTierError, type TierError } from '../../src/errors.ts';
-import { detectPii } from '../../src/privacy/index.ts';
-import { GatewayClient } from '../../src/remote/index.ts';
+import { gatewayClient } from '../../src/remote/index.ts';
+import type { TriageOutcome } from '../../src/triage/llm-triage.ts';
 import { request, type JobKind, type JobResult } from '../shared/messaging.ts';
 import { HANDOFF_REASON, JOB_KEY, JOB_TITLES } from '../shared/jobs.ts';
 import { ledgerStats } from '../shared/stats.ts';
 import { resolveModel } from '../shared/models.ts';
 import { migrate, SETTINGS_KEY, type Settings } from '../shared/settings.ts';
+import { triageJobResult, triageLine } from '../shared/triage-result.ts';
 import { HostEngine } from './engine.ts';
 
 /** Rewrites run as jobs from the form; triage runs in the element. */
@@ -54,11 +55,8 @@ function tierLabel(j: JobResult): string {
 }
 
 /** The job's own answer (device or gateway), in one line: the element below holds the editable fields. */
-function jobTriageLine(result: Record<string, unknown>) {
-  const parts = Object.entries(result)
-    .filter(([, v]) => typeof v === 'string' || typeof v === 'number')
-    .map(([k, v]) => `${k}: ${String(v)}`);
-  return html`<p class="triage">${parts.join(' · ')}</p>`;
+function jobTriageLine(outcome: TriageOutcome) {
+  return html`<p class="triage">${triageLine(outcome)}</p>`;
 }
 
 function engineNote(): string {
@@ -137,33 +135,14 @@ async function submit(event: SubmitEvent): Promise<void> {
   }
 }
 
-/** The job's result from the element's record: who answered, why, the fields in one line. */
+/** The job's result from the element's record: the same shape a background triage job carries. */
 function triageDone(handed: JobResult, record: TriageRecord, started: number): JobResult {
-  const fields = Object.entries(record.fields).filter(([, v]) => v !== undefined);
-  const escalated = record.escalated.length > 0;
-  const onDevice = fields.some(([, v]) => v?.source === 'device');
-  const reason = escalated
-    ? `The on-device answer was rejected or unsure for ${record.escalated.join(', ')}, so the mid tier answered ${record.escalated.length === 1 ? 'it' : 'them'}.`
-    : onDevice
-      ? 'Triaged on this device: the category by the classifier, the other fields by the on-device model.'
-      : 'Triaged on this device by the classifier (allow the model download in the options for the other fields).';
   const engine = triage.engine;
-  return {
-    ...handed,
-    state: 'done',
-    tier: escalated ? 'mid' : 'local',
-    reason: [reason, ...record.notes].join(' '),
-    text: String(
-      record.fields.reply?.value ?? record.fields.summary?.value ?? record.fields.category?.value ?? '',
-    ),
-    model: !escalated && onDevice && engine ? (engine.model?.id ?? '') : '',
+  return triageJobResult(handed, record, {
+    model: engine?.model?.id ?? '',
+    privacy: settings?.privacy,
     ms: Date.now() - started,
-    triage: Object.fromEntries(fields.map(([k, v]) => [k, v!.value])),
-    // The element replaces personal data before the gateway under the "redact" policy.
-    ...(escalated && settings?.privacy === 'redact' && detectPii(record.text).length > 0
-      ? { redacted: true }
-      : {}),
-  };
+  });
 }
 
 /** Publishes the element's outcome as the job's result, unless a newer job took its place. */
@@ -227,11 +206,7 @@ function configure(next: Settings): void {
   )
     triage.engine = new HostEngine(model);
   triage.gatewayClient = next.gateway.url
-    ? new GatewayClient({
-        url: next.gateway.url,
-        ...(next.gateway.token ? { token: next.gateway.token } : {}),
-        surface: 'extension',
-      })
+    ? gatewayClient({ gateway: next.gateway.url, token: next.gateway.token, surface: 'extension' })
     : undefined;
   draw();
 }

@@ -1,6 +1,6 @@
 import type { PrivacyPolicy, RemoteTier, TaskKind, Tier } from '../config/schemas.ts';
 import type { LedgerEntry } from '../ledger/record.ts';
-import type { ChatMessage, LocalEngine, TextStream } from '../engines/types.ts';
+import type { ChatMessage, EngineCapabilities, LocalEngine, TextStream } from '../engines/types.ts';
 import type { PiiKind } from '../privacy/index.ts';
 import type { RemoteChatRequest, RemoteResult } from '../remote/index.ts';
 import type { Decision, RouteContext } from '../router/types.ts';
@@ -34,7 +34,8 @@ export interface LedgerSink {
 }
 
 /** What the cascade needs of an on-device engine (any LocalEngine, or a thin adapter over one). */
-export type CascadeEngine = Pick<LocalEngine, 'chat' | 'complete' | 'capabilities' | 'model'>;
+export type CascadeEngine = Pick<LocalEngine, 'chat' | 'complete'> &
+  Partial<Pick<LocalEngine, 'model'>> & { capabilities: Pick<EngineCapabilities, 'logprobs'> };
 
 export interface AssistDeps {
   route(text: string, context?: RouteContext): Decision;

@@ -20,7 +20,7 @@ import {
   type StepContext,
 } from '../assist/cascade-steps.ts';
 import type { Attempt } from '../assist/cascade-types.ts';
-import type { RemoteChat } from '../assist/types.ts';
+import type { CascadeEngine, RemoteChat } from '../assist/types.ts';
 import type { PrivacyPolicy } from '../config/schemas.ts';
 import type { ChatMessage, LabelScores, LocalEngine, TokenLogprob } from '../engines/types.ts';
 import { InvalidOutputError, throwIfAborted, toTierError, type TierError } from '../errors.ts';
@@ -40,7 +40,7 @@ import {
 export type TriageGateway = RemoteChat;
 
 /** What triage needs of an on-device engine (any LocalEngine; label scoring when it has `classify`). */
-export type TriageEngine = Pick<LocalEngine, 'chat' | 'complete' | 'capabilities' | 'model' | 'classify'>;
+export type TriageEngine = CascadeEngine & Pick<LocalEngine, 'classify'>;
 
 export interface LlmTriageOptions {
   text: string;
