@@ -57,3 +57,28 @@ export function scoreRequest(text: string, turn?: number): RouterScores {
 export function verifyAnswer(input: VerifyInput): Verdict {
   return router().verifyAnswer(input);
 }
+
+// The online router (learns from revealed feedback; docs/adr/0004-online-router.md).
+export { createOnlineRouter } from './online.ts';
+export type {
+  CreateOnlineRouterOptions,
+  LearnResult,
+  OnlineDecideOptions,
+  OnlineDecision,
+  OnlineFeedback,
+  OnlineRouter,
+  RefitResult,
+} from './online.ts';
+export {
+  DEFAULT_BUCKETS,
+  onlineFeatures,
+  onlineFeaturesFrom,
+  type OnlineFeatures,
+} from './online-features.ts';
+export {
+  DEFAULT_ONLINE_CONFIG,
+  parseOnlineConfig,
+  parseOnlineState,
+  type OnlineConfig,
+  type OnlineState,
+} from './online-state.ts';
