@@ -1,4 +1,7 @@
-/** Small display helpers shared by the elements (kept tiny: they are in the first load). */
+/**
+ * Small display helpers shared by the elements (kept tiny: they are in the first load). Money is
+ * formatted by `formatUsd` in src/ledger/money.ts, the one format every surface shows.
+ */
 
 export function formatBytes(bytes: number): string {
   if (!Number.isFinite(bytes) || bytes < 0) return '?';
@@ -21,12 +24,6 @@ export function formatDuration(ms: number): string {
   if (s < 60) return `${s.toFixed(1)} s`;
   const m = Math.floor(s / 60);
   return `${m} min ${Math.round(s % 60)} s`;
-}
-
-export function formatUsd(usd: number): string {
-  if (usd === 0) return '$0';
-  if (usd < 0.01) return `$${usd.toPrecision(2)}`;
-  return `$${usd.toFixed(2)}`;
 }
 
 export const TIER_LABEL = { local: 'On-device', mid: 'Mid', frontier: 'Frontier' } as const;

@@ -1,4 +1,4 @@
-/** The events <tier-assist> fires (all bubble and are composed). */
+/** The events <tier-assist> fires (all bubble and are composed): names and detail shapes are public API. */
 import type { AssistAnswer, AssistEvent } from '../../src/assist/types.ts';
 import type { TierError } from '../../src/errors.ts';
 import type { Decision } from '../../src/router/types.ts';
@@ -25,6 +25,16 @@ export interface TierErrorDetail {
   attribute?: string;
   /** The setting to add, for not_configured errors from the gateway. */
   setting?: string;
+}
+
+/** Event name -> detail, for the element's typed `#emit`. */
+export interface TierAssistEventMap {
+  'tier-route': TierRouteDetail;
+  'tier-response': TierResponseDetail;
+  'tier-escalate': TierEscalateDetail;
+  'tier-after-escalate': TierEscalateDetail;
+  'tier-error': TierErrorDetail;
+  'tier-model-progress': DownloadProgress;
 }
 
 export type TierRouteEvent = CustomEvent<TierRouteDetail>;

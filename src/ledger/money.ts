@@ -1,5 +1,11 @@
-/** Integer nano-dollar amounts: exact sums, exact decimal strings, and display formatting. Pure. */
-import { NANOS_PER_USD } from './prices.ts';
+/**
+ * Integer nano-dollar amounts: exact sums, exact decimal strings, and display formatting. Pure, and
+ * imports nothing, so the elements' first load can format money without the price table (and its zod).
+ * `formatUsd` is the one money format of the project: components, the extension popup and the scripts.
+ */
+
+/** 1 USD in nano-dollars: the ledger's integer unit (exact sums; prices with up to 3 decimals per million tokens are exact). */
+export const NANOS_PER_USD = 1_000_000_000;
 
 /** Nano-dollars to a float USD (for display and charts only; never sum these). */
 export function nanosToUsd(nanos: number): number {

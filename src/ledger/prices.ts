@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import table from './prices.json';
+import { NANOS_PER_USD } from './money.ts';
 
 const ModelPriceSchema = z.object({
   provider: z.string(),
@@ -59,8 +60,8 @@ export function frontierCostUsd(tokens: TokenCounts, prices: PriceTable = PRICES
   return costUsd(prices.defaults.frontier, tokens, prices);
 }
 
-/** 1 USD in nano-dollars: the ledger's integer unit (exact sums; prices with up to 3 decimals per million tokens are exact). */
-export const NANOS_PER_USD = 1_000_000_000;
+// NANOS_PER_USD (the ledger's integer unit) lives in money.ts, which the first load can import cheaply.
+export { NANOS_PER_USD };
 
 /** A price per million tokens as nano-dollars per token ($/M = micro-dollars per token; x1000 = nanos). */
 function nanosPerToken(pricePerMillion: number): number {
