@@ -397,11 +397,10 @@ export class TierTriage extends LitElement {
     if (this.gatewayClient) return this.gatewayClient;
     if (!this.gateway) return undefined;
     if (!this.#remote) {
-      const { GatewayClient } = await import('../../src/remote/index.ts');
-      const base = new URL(this.gateway, location.href).href.replace(/\/$/, '');
-      this.#remote = new GatewayClient({
-        url: base,
-        ...(this.tokenEndpoint ? { tokenEndpoint: this.tokenEndpoint } : {}),
+      const { gatewayClient } = await import('../../src/remote/index.ts');
+      this.#remote = gatewayClient({
+        gateway: this.gateway,
+        tokenEndpoint: this.tokenEndpoint,
         surface: 'triage',
       });
     }
