@@ -2,7 +2,6 @@ import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import type { PrivacyPolicy } from '../../src/config/schemas.ts';
 import type { LocalEngine } from '../../src/engines/types.ts';
 import { AbortError, toTierError, type TierError } from '../../src/errors.ts';
-import type { LabelScore } from '../../src/triage/classifier.ts';
 import type { LlmTriageOptions, TriageGateway } from '../../src/triage/llm-triage.ts';
 import {
   importModel,
@@ -18,38 +17,15 @@ import { TriageStore } from '../../src/triage/store.ts';
 import { checkTicket } from '../../src/triage/ticket.ts';
 import { TriageWorkerClient } from '../../src/triage/worker-client.ts';
 import { EngineController } from '../shared/engine-controller.ts';
+import type {
+  TierTriageEventMap,
+  TriageProgressDetail,
+  TriageRecord,
+  TriageRetrainDetail,
+} from './events.ts';
 import { triageStyles } from './tier-triage.styles.ts';
 
-/** One triaged ticket. */
-export interface TriageRecord {
-  id: number;
-  text: string;
-  fields: Partial<Record<TriageField, FieldValue>>;
-  /** The classifier's best labels. */
-  top: LabelScore[];
-  outOfScope: boolean;
-  /** Fields the mid tier filled. */
-  escalated: TriageField[];
-  notes: string[];
-  tags: string[];
-}
-
-export interface TriageProgressDetail {
-  done: number;
-  total: number;
-  /** `queue`: tickets of a batch; `training`: epochs of a `trainFrom()` run in the worker. */
-  phase: 'queue' | 'training';
-}
-export interface TriageCorrectDetail {
-  record: TriageRecord;
-  field: TriageField;
-  value: string;
-  previous: string | undefined;
-}
-export interface TriageRetrainDetail {
-  examples: number;
-  seconds: number;
-}
+export type * from './events.ts';
 
 const FIELD_LABELS: Record<TriageField, string> = {
   category: 'Category',
@@ -445,10 +421,7 @@ export class TierTriage extends LitElement {
     return record;
   }
 
-  #emit<K extends keyof GlobalEventHandlersEventMap>(
-    type: K,
-    detail: GlobalEventHandlersEventMap[K] extends CustomEvent<infer D> ? D : never,
-  ): void {
+  #emit<K extends keyof TierTriageEventMap>(type: K, detail: TierTriageEventMap[K]): void {
     this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
   }
 
@@ -559,8 +532,6 @@ export class TierTriage extends LitElement {
   }
 
   protected override render() {
-    const record = this.records[this.selected];
-    const engineState = this.#engineController.state.status;
     return html`
       <label for="ticket">Ticket</label>
       <textarea
@@ -572,109 +543,117 @@ export class TierTriage extends LitElement {
         @keydown=${this.#onKeydown}
         placeholder="Paste a customer message (Ctrl+Enter to triage), or several, one per line, for a queue"
       ></textarea>
-      <div class="row" part="actions">
-        <button
-          class="primary"
-          ?disabled=${this.busy}
-          @click=${() => void this.triage(this.ticket).catch(() => undefined)}
-        >
-          Triage
-        </button>
-        <button
-          ?disabled=${this.busy}
-          @click=${() => void this.triageQueue(this.ticket.split('\n').filter((l) => l.trim())).catch(() => undefined)}
-        >
-          Triage each line
-        </button>
-        ${
-          this.busy && this.progress && this.progress.total > 1
-            ? this.progress.phase === 'queue'
-              ? html`<progress
-                    part="progress"
-                    aria-label="Queue progress"
-                    max=${this.progress.total}
-                    value=${this.progress.done}
-                  ></progress>
-                  <span>${this.progress.done} / ${this.progress.total}</span>
-                  <button @click=${() => this.cancel()}>Cancel</button>`
-              : html`<progress
-                    part="progress"
-                    aria-label="Training progress"
-                    max=${this.progress.total}
-                    value=${this.progress.done}
-                  ></progress>
-                  <span>epoch ${this.progress.done} / ${this.progress.total}</span>`
-            : nothing
-        }
-        <button
-          ?disabled=${this.busy}
-          @click=${() => void this.retrain().catch((e: unknown) => this.#fail(toTierError(e)))}
-        >
-          Retrain now
-        </button>
-        <button @click=${() => void this.#onExport()}>Export model</button>
-        <label class="muted"
-          >Import model <input type="file" accept="application/json,.json" @change=${this.#onImport}
-        /></label>
-        ${
-          this.model && !this.engine && engineState !== 'ready'
-            ? html`<button
-                ?disabled=${engineState === 'downloading' || engineState === 'probing'}
-                @click=${() => void this.#loadEngine()}
-              >
-                Use on-device model
-              </button>`
-            : nothing
-        }
-        ${engineState === 'ready' ? html`<span class="muted">On-device model ready</span>` : nothing}
-      </div>
+      ${this.#renderActions()}
       <p part="message" class=${this.messageIsError ? 'error' : ''} role="status" aria-live="polite">
         ${this.message}
       </p>
-      ${
-        record
-          ? html`<table part="fields" aria-label="Triage fields">
-                <tbody>
-                  ${TRIAGE_FIELDS.map((f) => this.#renderField(record, this.selected, f))}
-                </tbody>
-              </table>
-              ${
-                record.notes.length
-                  ? html`<ul class="muted">
-                      ${record.notes.map((n) => html`<li>${n}</li>`)}
-                    </ul>`
-                  : nothing
-              }
-              <div class="row">
-                <code part="tags">${record.tags.join(' ')}</code>
-                <button @click=${() => void this.#copy(record.tags.join(' '), 'Tags')}>Copy tags</button>
-                <button @click=${() => void this.#copy(this.#json(record), 'JSON')}>Copy JSON</button>
-              </div>
-              <details>
-                <summary>JSON</summary>
-                <pre part="json">${this.#json(record)}</pre>
-              </details>`
-          : nothing
-      }
-      ${
-        this.records.length > 1
-          ? html`<ol part="queue" aria-label="Triaged tickets">
-              ${this.records.map(
-                (r, i) =>
-                  html`<li>
-                    <button
-                      aria-current=${i === this.selected ? 'true' : 'false'}
-                      @click=${() => (this.selected = i)}
-                    >
-                      ${r.text.slice(0, 60)}${r.text.length > 60 ? '…' : ''}
-                    </button>
-                    — ${r.fields.category?.value}
-                  </li>`,
-              )}
-            </ol>`
-          : nothing
-      }
+      ${this.#renderRecord(this.records[this.selected])} ${this.#renderQueue()}
     `;
+  }
+
+  #renderActions() {
+    const engineState = this.#engineController.state.status;
+    return html`<div class="row" part="actions">
+      <button
+        class="primary"
+        ?disabled=${this.busy}
+        @click=${() => void this.triage(this.ticket).catch(() => undefined)}
+      >
+        Triage
+      </button>
+      <button
+        ?disabled=${this.busy}
+        @click=${() => void this.triageQueue(this.ticket.split('\n').filter((l) => l.trim())).catch(() => undefined)}
+      >
+        Triage each line
+      </button>
+      ${this.#renderProgress()}
+      <button
+        ?disabled=${this.busy}
+        @click=${() => void this.retrain().catch((e: unknown) => this.#fail(toTierError(e)))}
+      >
+        Retrain now
+      </button>
+      <button @click=${() => void this.#onExport()}>Export model</button>
+      <label class="muted"
+        >Import model <input type="file" accept="application/json,.json" @change=${this.#onImport}
+      /></label>
+      ${
+        this.model && !this.engine && engineState !== 'ready'
+          ? html`<button
+              ?disabled=${engineState === 'downloading' || engineState === 'probing'}
+              @click=${() => void this.#loadEngine()}
+            >
+              Use on-device model
+            </button>`
+          : nothing
+      }
+      ${engineState === 'ready' ? html`<span class="muted">On-device model ready</span>` : nothing}
+    </div>`;
+  }
+
+  #renderProgress() {
+    const progress = this.progress;
+    if (!this.busy || !progress || progress.total <= 1) return nothing;
+    return progress.phase === 'queue'
+      ? html`<progress
+            part="progress"
+            aria-label="Queue progress"
+            max=${progress.total}
+            value=${progress.done}
+          ></progress>
+          <span>${progress.done} / ${progress.total}</span>
+          <button @click=${() => this.cancel()}>Cancel</button>`
+      : html`<progress
+            part="progress"
+            aria-label="Training progress"
+            max=${progress.total}
+            value=${progress.done}
+          ></progress>
+          <span>epoch ${progress.done} / ${progress.total}</span>`;
+  }
+
+  #renderRecord(record: TriageRecord | undefined) {
+    if (!record) return nothing;
+    return html`<table part="fields" aria-label="Triage fields">
+        <tbody>
+          ${TRIAGE_FIELDS.map((f) => this.#renderField(record, this.selected, f))}
+        </tbody>
+      </table>
+      ${
+        record.notes.length
+          ? html`<ul class="muted">
+              ${record.notes.map((n) => html`<li>${n}</li>`)}
+            </ul>`
+          : nothing
+      }
+      <div class="row">
+        <code part="tags">${record.tags.join(' ')}</code>
+        <button @click=${() => void this.#copy(record.tags.join(' '), 'Tags')}>Copy tags</button>
+        <button @click=${() => void this.#copy(this.#json(record), 'JSON')}>Copy JSON</button>
+      </div>
+      <details>
+        <summary>JSON</summary>
+        <pre part="json">${this.#json(record)}</pre>
+      </details>`;
+  }
+
+  #renderQueue() {
+    if (this.records.length <= 1) return nothing;
+    return html`<ol part="queue" aria-label="Triaged tickets">
+      ${this.records.map(
+        (r, i) =>
+          html`<li>
+            <button
+              aria-current=${i === this.selected ? 'true' : 'false'}
+              @click=${() => (this.selected = i)}
+            >
+              ${r.text.slice(0, 60)}${r.text.length > 60 ? '…' : ''}
+            </button>
+            — ${r.fields.category?.value}
+          </li>`,
+      )}
+    </ol>`;
   }
 
   async #loadEngine(): Promise<void> {
@@ -692,12 +671,5 @@ if (!customElements.get('tier-triage')) customElements.define('tier-triage', Tie
 declare global {
   interface HTMLElementTagNameMap {
     'tier-triage': TierTriage;
-  }
-  interface GlobalEventHandlersEventMap {
-    'tier-triage-result': CustomEvent<TriageRecord>;
-    'tier-triage-progress': CustomEvent<TriageProgressDetail>;
-    'tier-triage-correct': CustomEvent<TriageCorrectDetail>;
-    'tier-triage-retrain': CustomEvent<TriageRetrainDetail>;
-    'tier-triage-error': CustomEvent<{ error: TierError }>;
   }
 }
