@@ -202,95 +202,51 @@ export class TierSavings extends LitElement {
 
   private tables(d: SavingsData) {
     const m = d.month;
+    const periods = [
+      ['Today', d.today],
+      ['7 days', d.week],
+      ['30 days', d.month],
+    ] as const;
     return html`<div id="tables" part="tables" ?hidden=${!this.showTable}>
-      <table>
-        <caption>
-          Saved vs all-frontier
-        </caption>
-        <thead>
-          <tr>
-            <th scope="col">Period</th>
-            <th scope="col">Requests</th>
-            <th scope="col">Paid</th>
-            <th scope="col">All-frontier</th>
-            <th scope="col">Saved</th>
-            <th scope="col">Escalated</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${(
-            [
-              ['Today', d.today],
-              ['7 days', d.week],
-              ['30 days', d.month],
-            ] as const
-          ).map(
-            ([label, s]) =>
-              html`<tr>
-                <th scope="row">${label}</th>
-                <td>${s.requests}</td>
-                <td>${formatUsd(s.costUsd)}</td>
-                <td>${formatUsd(s.frontierCostUsd)}</td>
-                <td>${formatUsd(s.savedUsd)}</td>
-                <td>${s.escalations}</td>
-              </tr>`,
-          )}
-        </tbody>
-      </table>
-      <table>
-        <caption>
-          Per tier, 30 days
-        </caption>
-        <thead>
-          <tr>
-            <th scope="col">Tier</th>
-            <th scope="col">Requests</th>
-            <th scope="col">Share</th>
-            <th scope="col">Paid</th>
-            <th scope="col">p50</th>
-            <th scope="col">p95</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${TIERS.map((t) => {
-            const s = m.tiers[t];
-            return html`<tr>
-              <th scope="row">${TIER_NAMES[t]}</th>
-              <td>${s.requests}</td>
-              <td>${pct(s.share)}</td>
-              <td>${formatUsd(s.costUsd)}</td>
-              <td>${s.total ? ms(s.total.p50) : '–'}</td>
-              <td>${s.total ? ms(s.total.p95) : '–'}</td>
-            </tr>`;
-          })}
-        </tbody>
-      </table>
-      <table>
-        <caption>
-          Per day, 30 days
-        </caption>
-        <thead>
-          <tr>
-            <th scope="col">Day</th>
-            <th scope="col">Requests</th>
-            <th scope="col">Paid</th>
-            <th scope="col">All-frontier</th>
-            <th scope="col">Saved</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${m.daily.map(
-            (p) =>
-              html`<tr>
-                <th scope="row">${p.day}</th>
-                <td>${p.requests}</td>
-                <td>${formatUsd(p.costUsd)}</td>
-                <td>${formatUsd(p.frontierCostUsd)}</td>
-                <td>${formatUsd(p.savedUsd)}</td>
-              </tr>`,
-          )}
-        </tbody>
-      </table>
+      ${dataTable(
+        'Saved vs all-frontier',
+        ['Period', 'Requests', 'Paid', 'All-frontier', 'Saved', 'Escalated'],
+        periods.map(([label, s]) => [
+          label,
+          s.requests,
+          formatUsd(s.costUsd),
+          formatUsd(s.frontierCostUsd),
+          formatUsd(s.savedUsd),
+          s.escalations,
+        ]),
+      )}
+      ${dataTable(
+        'Per tier, 30 days',
+        ['Tier', 'Requests', 'Share', 'Paid', 'p50', 'p95'],
+        TIERS.map((t) => {
+          const s = m.tiers[t];
+          const total = s.total;
+          return [
+            TIER_NAMES[t],
+            s.requests,
+            pct(s.share),
+            formatUsd(s.costUsd),
+            total ? ms(total.p50) : '–',
+            total ? ms(total.p95) : '–',
+          ];
+        }),
+      )}
+      ${dataTable(
+        'Per day, 30 days',
+        ['Day', 'Requests', 'Paid', 'All-frontier', 'Saved'],
+        m.daily.map((p) => [
+          p.day,
+          p.requests,
+          formatUsd(p.costUsd),
+          formatUsd(p.frontierCostUsd),
+          formatUsd(p.savedUsd),
+        ]),
+      )}
     </div>`;
   }
 
@@ -346,6 +302,33 @@ export class TierSavings extends LitElement {
       </button>
       ${this.tables(d)}`;
   }
+}
+
+/** A table with a caption, column headers, and rows whose first cell heads the row. */
+function dataTable(
+  caption: string,
+  columns: readonly string[],
+  rows: readonly (readonly (string | number)[])[],
+) {
+  return html`<table>
+    <caption>
+      ${caption}
+    </caption>
+    <thead>
+      <tr>
+        ${columns.map((c) => html`<th scope="col">${c}</th>`)}
+      </tr>
+    </thead>
+    <tbody>
+      ${rows.map(
+        ([head, ...cells]) =>
+          html`<tr>
+            <th scope="row">${head}</th>
+            ${cells.map((c) => html`<td>${c}</td>`)}
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
 }
 
 if (!customElements.get('tier-savings')) customElements.define('tier-savings', TierSavings);

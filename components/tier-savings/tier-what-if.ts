@@ -149,77 +149,80 @@ export class TierWhatIf extends LitElement {
     this.estimate();
   }
 
-  private renderResult(r: WhatIfResult) {
+  private costTable(r: WhatIfResult) {
     const max = Math.max(r.monthly.frontier, r.monthly.mid, r.monthly.routed) || 1;
     const rows = [
       ['All frontier', r.prices.frontier, r.monthly.frontier, r.latency.meanMs.frontier],
       ['All mid', r.prices.mid, r.monthly.mid, r.latency.meanMs.mid],
       ['Routed', 'on-device / mid / frontier', r.monthly.routed, r.latency.meanMs.routed],
     ] as const;
+    return html`<table>
+      <caption>
+        Monthly cost (prices of ${r.prices.recordedOn})
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Configuration</th>
+          <th scope="col">Models</th>
+          <th scope="col">Per month</th>
+          <th scope="col"><span class="visually-hidden">Bar</span></th>
+          <th scope="col">Mean answer time</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${rows.map(
+          ([name, models, usd, latency]) =>
+            html`<tr>
+              <th scope="row">${name}</th>
+              <td>${models}</td>
+              <td>${formatUsd(usd)}</td>
+              <td style="text-align:left;width:160px">
+                <span class="bar" style="width:${((usd / max) * 150).toFixed(1)}px" aria-hidden="true"></span>
+              </td>
+              <td>${ms(latency)}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>`;
+  }
+
+  private mixTable(r: WhatIfResult) {
+    return html`<table>
+      <caption>
+        Tier mix and the latency each tier adds (assumed, see docs/savings.md)
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Tier</th>
+          <th scope="col">Prompts</th>
+          <th scope="col">Share</th>
+          <th scope="col">TTFT</th>
+          <th scope="col">Mean answer time</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${TIERS.map(
+          (t) =>
+            html`<tr>
+              <th scope="row">${TIER_NAMES[t]}</th>
+              <td>${r.mix[t].prompts}</td>
+              <td>${pct(r.mix[t].share)}</td>
+              <td>${ms(r.latency.assumptions[t].ttftMs)}</td>
+              <td>${r.latency.perTierMs[t] === null ? '–' : ms(r.latency.perTierMs[t]!)}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>`;
+  }
+
+  private renderResult(r: WhatIfResult) {
     return html`<section part="result" aria-live="polite">
       <p>
         Routing saves <strong>${formatUsd(r.savedVsFrontier)}</strong> a month (${pct(r.savedShare)}) on
         ${r.requestsPerMonth.toLocaleString('en-US')} requests, against sending all of them to
         ${r.prices.frontier}.
       </p>
-      <table>
-        <caption>
-          Monthly cost (prices of ${r.prices.recordedOn})
-        </caption>
-        <thead>
-          <tr>
-            <th scope="col">Configuration</th>
-            <th scope="col">Models</th>
-            <th scope="col">Per month</th>
-            <th scope="col"><span class="visually-hidden">Bar</span></th>
-            <th scope="col">Mean answer time</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${rows.map(
-            ([name, models, usd, latency]) =>
-              html`<tr>
-                <th scope="row">${name}</th>
-                <td>${models}</td>
-                <td>${formatUsd(usd)}</td>
-                <td style="text-align:left;width:160px">
-                  <span
-                    class="bar"
-                    style="width:${((usd / max) * 150).toFixed(1)}px"
-                    aria-hidden="true"
-                  ></span>
-                </td>
-                <td>${ms(latency)}</td>
-              </tr>`,
-          )}
-        </tbody>
-      </table>
-      <table>
-        <caption>
-          Tier mix and the latency each tier adds (assumed, see docs/savings.md)
-        </caption>
-        <thead>
-          <tr>
-            <th scope="col">Tier</th>
-            <th scope="col">Prompts</th>
-            <th scope="col">Share</th>
-            <th scope="col">TTFT</th>
-            <th scope="col">Mean answer time</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${TIERS.map(
-            (t) =>
-              html`<tr>
-                <th scope="row">${TIER_NAMES[t]}</th>
-                <td>${r.mix[t].prompts}</td>
-                <td>${pct(r.mix[t].share)}</td>
-                <td>${ms(r.latency.assumptions[t].ttftMs)}</td>
-                <td>${r.latency.perTierMs[t] === null ? '–' : ms(r.latency.perTierMs[t]!)}</td>
-              </tr>`,
-          )}
-        </tbody>
-      </table>
+      ${this.costTable(r)} ${this.mixTable(r)}
       <h3>Why the router chose</h3>
       <ul>
         ${r.examples.map(
