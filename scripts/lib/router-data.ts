@@ -89,6 +89,8 @@ export interface TwoTierRow {
   weak: number;
   strong: number;
   weakResponse?: string;
+  /** MMLU subject (the file name without `mmlu_` and `.csv`); used to leave subject groups out. */
+  subject?: string;
 }
 
 function contaminated(dataDir: string, name: string): Set<string> {
@@ -136,6 +138,7 @@ export function loadMmlu(dataDir: string): TwoTierRow[] {
         prompt,
         weak: bool(r[WEAK]),
         strong: bool(r[STRONG]),
+        subject: f.slice('mmlu_'.length, -'.csv'.length),
       });
     }
   }
