@@ -6,7 +6,7 @@
 import { html, render } from 'lit';
 import { engineRunLine } from '../../components/shared/engine-controller.ts';
 import '../../components/tier-savings/tier-savings.ts';
-import { DEFAULT_LEDGER_NAME } from '../../src/ledger/index.ts';
+import { DEFAULT_LEDGER_NAME, formatUsd } from '../../src/ledger/index.ts';
 import { request, type EngineStatus, type TodayStats } from '../shared/messaging.ts';
 
 const app = document.getElementById('app')!;
@@ -28,8 +28,6 @@ const view: View = {
   error: undefined,
   downloadAllowed: false,
 };
-
-const usd = (n: number) => `$${n < 0.01 && n > 0 ? n.toFixed(4) : n.toFixed(2)}`;
 
 function engineLine(s: EngineStatus | undefined) {
   if (!s) return 'Checking the engine…';
@@ -93,9 +91,9 @@ function draw(): void {
                 <dt>Frontier tier</dt>
                 <dd data-tier="frontier">${stats.byTier.frontier}</dd>
                 <dt>Saved vs all-frontier</dt>
-                <dd data-field="saved">${usd(stats.savedUsd)}</dd>
+                <dd data-field="saved">${formatUsd(stats.savedUsd)}</dd>
                 <dt>Spent</dt>
-                <dd data-field="spent">${usd(stats.spentUsd)}</dd>
+                <dd data-field="spent">${formatUsd(stats.spentUsd)}</dd>
               </dl>`
             : html`<p>…</p>`
         }
