@@ -10,43 +10,53 @@ import { DENSE_NAMES } from './features.ts';
 /** Largest bucket count a state may declare (keeps the state under ~100 KB of JSON). */
 export const MAX_BUCKETS = 1024;
 
-export const OnlineConfigSchema = z
-  .object({
-    /** Buckets the hashed features fold into (a power of two, 16..1024). */
-    buckets: z
-      .number()
-      .int()
-      .min(16)
-      .max(MAX_BUCKETS)
-      .refine((n) => (n & (n - 1)) === 0, 'must be a power of two'),
-    /** Chance that an eligible request goes one tier up or down to learn what that tier would do. */
-    exploreRate: z.number().min(0).max(0.5),
-    /** Hard cap on the share of recent requests that explore (over `exploreWindow` decisions). */
-    exploreMaxShare: z.number().min(0).max(0.5),
-    exploreWindow: z.number().int().min(10).max(100_000),
-    /** AdaGrad step size of the residual models. */
-    learningRate: z.number().positive().max(1),
-    /** L2 pull of the residuals toward zero (toward the static router). */
-    l2: z.number().min(0).max(1),
-    /** Importance weights 1/propensity are clipped to this (bounds the variance of one update). */
-    maxImportanceWeight: z.number().min(1).max(100),
-    /** Weight of the verifier's verdict on an on-device answer when no outcome is revealed. */
-    verifierWeight: z.number().min(0).max(1),
-    /** Prior accuracy of the frontier tier; the per-tier baselines hang off it (see the ADR). */
-    frontierPrior: z.number().min(0.05).max(1),
-    /** Revealed outcomes a refit must have learned from before it can be promoted. */
-    minUpdatesPerRefit: z.number().int().min(1),
-    /** Outcomes seen under a new refit before it is judged (and before another refit may replace it). */
-    guardMinSamples: z.number().int().min(10),
-    /** Outcomes the quality baseline averages over (a decayed window). */
-    guardWindow: z.number().int().min(10),
-    /** Roll back when observed quality falls more than this below the baseline... */
-    guardMaxDrop: z.number().min(0).max(1),
-    /** ...by more than `guardZ` standard errors (one-sided). */
-    guardZ: z.number().min(0).max(10),
-  })
-  .strict();
-export type OnlineConfig = z.infer<typeof OnlineConfigSchema>;
+// Schemas are built on first use: a module-level zod call would keep zod in every bundle that imports
+// the router (src/router/index.ts), including pages that never use the online router.
+function buildConfigSchema() {
+  return z
+    .object({
+      /** Buckets the hashed features fold into (a power of two, 16..1024). */
+      buckets: z
+        .number()
+        .int()
+        .min(16)
+        .max(MAX_BUCKETS)
+        .refine((n) => (n & (n - 1)) === 0, 'must be a power of two'),
+      /** Chance that an eligible request goes one tier up or down to learn what that tier would do. */
+      exploreRate: z.number().min(0).max(0.5),
+      /** Hard cap on the share of recent requests that explore (over `exploreWindow` decisions). */
+      exploreMaxShare: z.number().min(0).max(0.5),
+      exploreWindow: z.number().int().min(10).max(100_000),
+      /** AdaGrad step size of the residual models. */
+      learningRate: z.number().positive().max(1),
+      /** L2 pull of the residuals toward zero (toward the static router). */
+      l2: z.number().min(0).max(1),
+      /** Importance weights 1/propensity are clipped to this (bounds the variance of one update). */
+      maxImportanceWeight: z.number().min(1).max(100),
+      /** Weight of the verifier's verdict on an on-device answer when no outcome is revealed. */
+      verifierWeight: z.number().min(0).max(1),
+      /** Prior accuracy of the frontier tier; the per-tier baselines hang off it (see the ADR). */
+      frontierPrior: z.number().min(0.05).max(1),
+      /** Revealed outcomes a refit must have learned from before it can be promoted. */
+      minUpdatesPerRefit: z.number().int().min(1),
+      /** Outcomes seen under a new refit before it is judged (and before another refit may replace it). */
+      guardMinSamples: z.number().int().min(10),
+      /** Outcomes the quality baseline averages over (a decayed window). */
+      guardWindow: z.number().int().min(10),
+      /** Roll back when observed quality falls more than this below the baseline... */
+      guardMaxDrop: z.number().min(0).max(1),
+      /** ...by more than `guardZ` standard errors (one-sided). */
+      guardZ: z.number().min(0).max(10),
+    })
+    .strict();
+}
+let configSchema: ReturnType<typeof buildConfigSchema> | undefined;
+/** The settings' zod schema (built once, on first use). */
+export function onlineConfigSchema(): ReturnType<typeof buildConfigSchema> {
+  configSchema ??= buildConfigSchema();
+  return configSchema;
+}
+export type OnlineConfig = z.infer<ReturnType<typeof buildConfigSchema>>;
 
 export const DEFAULT_ONLINE_CONFIG: OnlineConfig = {
   buckets: 256,
@@ -65,29 +75,26 @@ export const DEFAULT_ONLINE_CONFIG: OnlineConfig = {
   guardZ: 1.64,
 };
 
-const finite = z.number().finite();
-const vector = (len: number) => z.array(finite).length(len);
-const tierVectors = (len: number) =>
-  z.object({ local: vector(len), mid: vector(len), frontier: vector(len) }).strict();
-const count = z.number().finite().min(0);
-const rate = z.object({ n: count, correct: count }).strict();
-
 /** Parameters per tier: bias, one per dense feature, one per bucket. */
 export const paramCount = (buckets: number): number => 1 + DENSE_NAMES.length + buckets;
 
 function stateSchema(buckets: number) {
   const len = paramCount(buckets);
+  const vector = () => z.array(z.number().finite()).length(len);
+  const tierVectors = () => z.object({ local: vector(), mid: vector(), frontier: vector() }).strict();
+  const count = z.number().finite().min(0);
+  const rate = z.object({ n: count, correct: count }).strict();
   return z
     .object({
       version: z.literal(1),
-      config: OnlineConfigSchema,
+      config: onlineConfigSchema(),
       /** Weights deciding now (the last promoted refit). */
-      serving: tierVectors(len),
+      serving: tierVectors(),
       /** The refit before it, the rollback target; null means the static router. */
-      previous: tierVectors(len).nullable(),
+      previous: tierVectors().nullable(),
       /** Weights learning from feedback, promoted by refit(); AdaGrad accumulators beside them. */
-      candidate: tierVectors(len),
-      gradSq: tierVectors(len),
+      candidate: tierVectors(),
+      gradSq: tierVectors(),
       explore: z.object({ decisions: count, explored: count }).strict(),
       guard: z
         .object({ baseline: rate.nullable(), recent: rate, sinceRefit: rate, probation: z.boolean() })
@@ -112,7 +119,7 @@ export type TierVectors = OnlineState['serving'];
 
 /** Parse a stored state (from IndexedDB, Redis, a file). Throws ConfigError naming the first bad field. */
 export function parseOnlineState(value: unknown): OnlineState {
-  const head = z.object({ config: OnlineConfigSchema }).loose().safeParse(value);
+  const head = z.object({ config: onlineConfigSchema() }).loose().safeParse(value);
   if (!head.success) throw malformed(head.error);
   const parsed = stateSchema(head.data.config.buckets).safeParse(value);
   if (!parsed.success) throw malformed(parsed.error);
@@ -121,12 +128,13 @@ export function parseOnlineState(value: unknown): OnlineState {
 
 /** Parse partial settings over the defaults. Throws ConfigError naming the first bad field. */
 export function parseOnlineConfig(value: unknown): OnlineConfig {
-  const r = OnlineConfigSchema.partial()
+  const r = onlineConfigSchema()
+    .partial()
     .strict()
     .safeParse(value ?? {});
   if (!r.success) throw malformed(r.error, 'Online router settings are invalid');
   const merged = { ...DEFAULT_ONLINE_CONFIG, ...r.data };
-  const full = OnlineConfigSchema.safeParse(merged);
+  const full = onlineConfigSchema().safeParse(merged);
   if (!full.success) throw malformed(full.error, 'Online router settings are invalid');
   return full.data;
 }
