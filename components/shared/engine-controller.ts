@@ -35,68 +35,68 @@ export interface EngineControllerOptions {
 
 export class EngineController implements ReactiveController {
   state: EngineState = { status: 'idle' };
-  private readonly host: ReactiveControllerHost;
-  private readonly options: EngineControllerOptions;
-  private provider: LocalEngineProvider | undefined;
-  private download: AbortController | undefined;
-  private probing: Promise<void> | undefined;
+  readonly #host: ReactiveControllerHost;
+  readonly #options: EngineControllerOptions;
+  #provider: LocalEngineProvider | undefined;
+  #download: AbortController | undefined;
+  #probing: Promise<void> | undefined;
 
   constructor(host: ReactiveControllerHost, options: EngineControllerOptions) {
-    this.host = host;
-    this.options = options;
+    this.#host = host;
+    this.#options = options;
     host.addController(this);
   }
 
   hostConnected(): void {}
 
   hostDisconnected(): void {
-    this.download?.abort();
+    this.#download?.abort();
   }
 
   get engine(): LocalEngine | undefined {
     return this.state.status === 'ready' ? this.state.engine : undefined;
   }
 
-  private set(state: EngineState) {
+  #set(state: EngineState) {
     this.state = state;
-    this.host.requestUpdate();
+    this.#host.requestUpdate();
   }
 
   /** Forget the current engine (e.g. the `model` attribute changed). */
   async reset(): Promise<void> {
-    this.download?.abort();
+    this.#download?.abort();
     const engine = this.engine;
-    this.probing = undefined;
-    this.set({ status: 'idle' });
+    this.#probing = undefined;
+    this.#set({ status: 'idle' });
     await engine?.unload().catch(() => undefined);
   }
 
   /** Run the capability probe once (downloads nothing). A cached model loads without asking again. */
   probe(): Promise<void> {
-    this.probing ??= (async () => {
-      this.set({ status: 'probing' });
+    this.#probing ??= (async () => {
+      this.#set({ status: 'probing' });
       try {
-        this.provider ??= await this.options.loadProvider();
-        const probe = await this.provider.probe({ model: this.options.model() });
-        if (!probe.ok) return this.set({ status: 'unsupported', probe });
-        this.set({ status: 'consent', probe });
+        this.#provider ??= await this.#options.loadProvider();
+        const probe = await this.#provider.probe({ model: this.#options.model() });
+        if (!probe.ok) return this.#set({ status: 'unsupported', probe });
+        this.#set({ status: 'consent', probe });
         if (probe.cached) await this.accept();
       } catch (error) {
         const err = toTierError(error);
-        this.set({ status: 'error', probe: undefined, error: err });
-        this.options.onError?.(err);
+        this.#set({ status: 'error', probe: undefined, error: err });
+        this.#options.onError?.(err);
       }
     })();
-    return this.probing;
+    return this.#probing;
   }
 
   /** The person consented: download (or read from the cache) and load the model. */
   async accept(): Promise<void> {
     const state = this.state;
-    if ((state.status !== 'consent' && state.status !== 'error') || !state.probe || !this.provider) return;
+    if ((state.status !== 'consent' && state.status !== 'error') || !state.probe || !this.#provider) return;
     const probe = state.probe;
     const controller = new AbortController();
-    this.download = controller;
+    this.#download = controller;
     const started = performance.now();
     let firstBytes: { at: number; bytes: number } | undefined;
     const initial: DownloadProgress = {
@@ -106,9 +106,9 @@ export class EngineController implements ReactiveController {
       fromCache: probe.cached,
       etaSeconds: undefined,
     };
-    this.set({ status: 'downloading', probe, progress: initial });
+    this.#set({ status: 'downloading', probe, progress: initial });
     try {
-      const engine = await this.provider.load(probe, {
+      const engine = await this.#provider.load(probe, {
         signal: controller.signal,
         onProgress: (p) => {
           if (controller.signal.aborted) return;
@@ -124,36 +124,36 @@ export class EngineController implements ReactiveController {
             fromCache: p.fromCache,
             etaSeconds,
           };
-          this.set({ status: 'downloading', probe, progress });
-          this.options.onProgress?.(progress);
+          this.#set({ status: 'downloading', probe, progress });
+          this.#options.onProgress?.(progress);
         },
       });
       if (controller.signal.aborted) throw new AbortError('The download was cancelled.');
-      this.set({ status: 'ready', probe, engine });
+      this.#set({ status: 'ready', probe, engine });
     } catch (error) {
       const err = controller.signal.aborted
         ? new AbortError('The download was cancelled.')
         : toTierError(error);
-      this.set({
+      this.#set({
         status: err.code === 'aborted' ? 'consent' : 'error',
         probe,
         ...(err.code === 'aborted' ? {} : { error: err }),
       } as EngineState);
-      if (err.code !== 'aborted') this.options.onError?.(err);
+      if (err.code !== 'aborted') this.#options.onError?.(err);
     } finally {
-      if (this.download === controller) this.download = undefined;
+      if (this.#download === controller) this.#download = undefined;
     }
   }
 
   /** Cancel a running download; nothing partial is kept as ready. */
   cancel(): void {
-    this.download?.abort();
+    this.#download?.abort();
   }
 
   /** The engine failed at run time (device lost...): load it again on the next request. */
   invalidate(error: TierError): void {
     if (this.state.status !== 'ready') return;
-    this.set({ status: 'error', probe: this.state.probe, error });
+    this.#set({ status: 'error', probe: this.state.probe, error });
   }
 }
 

@@ -87,13 +87,13 @@ export class TierSavings extends LitElement {
   declare data: SavingsData | undefined;
   declare error: string | undefined;
 
-  private opened: Ledger | undefined;
-  private openedKey = '';
-  private channel: BroadcastChannel | undefined;
-  private subscribed: Ledger | undefined;
-  private refreshing: Promise<void> | undefined;
-  private again = false;
-  private readonly onChange = () => void this.refresh();
+  #opened: Ledger | undefined;
+  #openedKey = '';
+  #channel: BroadcastChannel | undefined;
+  #subscribed: Ledger | undefined;
+  #refreshing: Promise<void> | undefined;
+  #again = false;
+  readonly #onChange = () => void this.refresh();
 
   constructor() {
     super();
@@ -102,35 +102,35 @@ export class TierSavings extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    if (this.hasUpdated) void this.connectSource();
+    if (this.hasUpdated) void this.#connectSource();
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    this.unsubscribe();
-    this.opened?.close();
-    this.opened = undefined;
+    this.#unsubscribe();
+    this.#opened?.close();
+    this.#opened = undefined;
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('ledger') || changed.has('ledgerName') || changed.has('now')) void this.connectSource();
+    if (changed.has('ledger') || changed.has('ledgerName') || changed.has('now')) void this.#connectSource();
   }
 
-  private unsubscribe(): void {
-    this.subscribed?.removeEventListener('change', this.onChange);
-    this.subscribed = undefined;
-    this.channel?.close();
-    this.channel = undefined;
+  #unsubscribe(): void {
+    this.#subscribed?.removeEventListener('change', this.#onChange);
+    this.#subscribed = undefined;
+    this.#channel?.close();
+    this.#channel = undefined;
   }
 
-  private async connectSource(): Promise<void> {
-    this.unsubscribe();
+  async #connectSource(): Promise<void> {
+    this.#unsubscribe();
     let source = this.ledger;
     if (!source && this.ledgerName) {
       const key = `${this.ledgerName}|${this.now ?? ''}`;
-      if (!this.opened || this.openedKey !== key) {
-        this.opened?.close();
-        this.opened = undefined;
+      if (!this.#opened || this.#openedKey !== key) {
+        this.#opened?.close();
+        this.#opened = undefined;
         const pinned = this.now ? Date.parse(this.now) : Number.NaN;
         let ledger: Ledger;
         try {
@@ -146,42 +146,42 @@ export class TierSavings extends LitElement {
           ledger.close(); // detached or re-pointed while opening: a later call owns the source
           return;
         }
-        this.opened = ledger;
-        this.openedKey = key;
+        this.#opened = ledger;
+        this.#openedKey = key;
       }
-      source = this.opened;
+      source = this.#opened;
     }
     if (!source || !this.isConnected) return;
-    this.subscribed = source;
-    source.addEventListener('change', this.onChange);
+    this.#subscribed = source;
+    source.addEventListener('change', this.#onChange);
     if (typeof BroadcastChannel === 'function') {
-      this.channel = new BroadcastChannel(ledgerChannelName(source.name));
-      this.channel.onmessage = this.onChange;
+      this.#channel = new BroadcastChannel(ledgerChannelName(source.name));
+      this.#channel.onmessage = this.#onChange;
     }
     await this.refresh();
   }
 
   /** Re-read the ledger and redraw (called on every change; coalesces bursts). */
   async refresh(): Promise<void> {
-    if (this.refreshing) {
-      this.again = true;
-      return this.refreshing;
+    if (this.#refreshing) {
+      this.#again = true;
+      return this.#refreshing;
     }
-    const source = this.subscribed;
+    const source = this.#subscribed;
     if (!source) return;
-    this.refreshing = (async () => {
+    this.#refreshing = (async () => {
       do {
-        this.again = false;
+        this.#again = false;
         try {
           this.data = await loadSavingsData(source);
           this.error = undefined;
         } catch (error) {
           this.error = `Could not read the ledger: ${toTierError(error).message}`;
         }
-      } while (this.again);
+      } while (this.#again);
     })();
-    await this.refreshing;
-    this.refreshing = undefined;
+    await this.#refreshing;
+    this.#refreshing = undefined;
     await this.updateComplete;
     if (this.data) {
       this.dispatchEvent(
@@ -190,7 +190,7 @@ export class TierSavings extends LitElement {
     }
   }
 
-  private card(label: string, s: Summary) {
+  #card(label: string, s: Summary) {
     return html`<li class="card" part="card">
       <span class="label">${label}</span>
       <span class="value">${formatUsd(s.savedUsd)}</span>
@@ -200,7 +200,7 @@ export class TierSavings extends LitElement {
     </li>`;
   }
 
-  private tables(d: SavingsData) {
+  #tables(d: SavingsData) {
     const m = d.month;
     const periods = [
       ['Today', d.today],
@@ -266,8 +266,8 @@ export class TierSavings extends LitElement {
         part="cards"
         aria-label="Money saved against sending every request to the frontier model"
       >
-        ${this.card('Saved today', d.today)} ${this.card('Saved in 7 days', d.week)}
-        ${this.card('Saved in 30 days', d.month)}
+        ${this.#card('Saved today', d.today)} ${this.#card('Saved in 7 days', d.week)}
+        ${this.#card('Saved in 30 days', d.month)}
       </ul>
       ${
         m.requests === 0
@@ -300,7 +300,7 @@ export class TierSavings extends LitElement {
       >
         ${this.showTable ? 'Hide data tables' : 'Show data as tables'}
       </button>
-      ${this.tables(d)}`;
+      ${this.#tables(d)}`;
   }
 }
 

@@ -149,7 +149,7 @@ export class TierWhatIf extends LitElement {
     this.estimate();
   }
 
-  private costTable(r: WhatIfResult) {
+  #costTable(r: WhatIfResult) {
     const max = Math.max(r.monthly.frontier, r.monthly.mid, r.monthly.routed) || 1;
     const rows = [
       ['All frontier', r.prices.frontier, r.monthly.frontier, r.latency.meanMs.frontier],
@@ -186,7 +186,7 @@ export class TierWhatIf extends LitElement {
     </table>`;
   }
 
-  private mixTable(r: WhatIfResult) {
+  #mixTable(r: WhatIfResult) {
     return html`<table>
       <caption>
         Tier mix and the latency each tier adds (assumed, see docs/savings.md)
@@ -215,14 +215,14 @@ export class TierWhatIf extends LitElement {
     </table>`;
   }
 
-  private renderResult(r: WhatIfResult) {
+  #renderResult(r: WhatIfResult) {
     return html`<section part="result" aria-live="polite">
       <p>
         Routing saves <strong>${formatUsd(r.savedVsFrontier)}</strong> a month (${pct(r.savedShare)}) on
         ${r.requestsPerMonth.toLocaleString('en-US')} requests, against sending all of them to
         ${r.prices.frontier}.
       </p>
-      ${this.costTable(r)} ${this.mixTable(r)}
+      ${this.#costTable(r)} ${this.#mixTable(r)}
       <h3>Why the router chose</h3>
       <ul>
         ${r.examples.map(
@@ -268,7 +268,7 @@ export class TierWhatIf extends LitElement {
         <div><button type="submit">Estimate</button></div>
       </form>
       ${this.error ? html`<p role="alert" part="error">${this.error}</p>` : ''}
-      ${this.result ? this.renderResult(this.result) : ''}`;
+      ${this.result ? this.#renderResult(this.result) : ''}`;
   }
 }
 
