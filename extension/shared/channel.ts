@@ -4,19 +4,15 @@
  * carries a marker (`tierAssist` for the public protocol, `tierAssistOffscreen` for the background
  * <-> offscreen one) so each listener answers only its own messages and leaves others alone.
  * Unknown or malformed messages are rejected loudly; errors travel as `{name, code, message, data}`
- * and are rebuilt into their classes on the other side.
+ * and are rebuilt into their classes on the other side. Validation, replies and pending requests are
+ * the request/response core the triage worker's channel uses too (src/rpc.ts).
  */
 import './csp.ts';
 import type { z } from 'zod';
-import {
-  deserializeError,
-  InvalidInputError,
-  serializeError,
-  type SerializedError,
-} from '../../src/errors.ts';
+import { deserializeError, InvalidInputError } from '../../src/errors.ts';
+import { answer, parseRequest, PendingRequests, type Reply } from '../../src/rpc.ts';
 
 export type Protocol = Record<string, z.ZodType>;
-type Reply = { ok: true; result: unknown } | { ok: false; error: SerializedError };
 type PortReply = Reply & { seq: number };
 /** A progress frame on a port, before the reply with the same `seq` (e.g. a streamed suggestion so far). */
 type PortPartial = { seq: number; partial: unknown };
@@ -84,18 +80,8 @@ export function createChannel<P extends Protocol, R extends { [K in keyof P]: un
       typeof envelope.name !== 'string'
     )
       throw new InvalidInputError(`Malformed extension message: expected {${marker}: 1, name, payload}.`);
-    const name = envelope.name;
-    if (!Object.hasOwn(protocol, name))
-      throw new InvalidInputError(`Unknown extension message "${name}".`, { data: { name } });
-    const result = protocol[name]!.safeParse(envelope.payload ?? {});
-    if (!result.success) {
-      const issue = result.error.issues[0];
-      throw new InvalidInputError(
-        `Bad payload for "${name}": ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim(),
-        { data: { name, field: issue?.path.join('.') ?? '' } },
-      );
-    }
-    return { name: name as keyof P & string, payload: result.data };
+    const schemaOf = (name: string) => (Object.hasOwn(protocol, name) ? protocol[name] : undefined);
+    return parseRequest(schemaOf, envelope.name, envelope.payload ?? {}, 'extension message');
   };
 
   return {
@@ -108,18 +94,12 @@ export function createChannel<P extends Protocol, R extends { [K in keyof P]: un
         sendResponse: (reply: Reply) => void,
       ): boolean => {
         if (typeof message !== 'object' || message === null || !(marker in message)) return false;
-        void (async () => {
-          try {
-            const { name, payload } = parse(message);
-            const handler = handlers[name] as (
-              p: unknown,
-              s: chrome.runtime.MessageSender,
-            ) => Promise<unknown>;
-            sendResponse({ ok: true, result: await handler(payload, sender) });
-          } catch (error) {
-            sendResponse({ ok: false, error: serializeError(error) });
-          }
-        })();
+        const reply = answer(() => {
+          const { name, payload } = parse(message);
+          const handler = handlers[name] as (p: unknown, s: chrome.runtime.MessageSender) => Promise<unknown>;
+          return handler(payload, sender);
+        });
+        void reply.then(sendResponse);
         return true;
       };
       runtime.onMessage.addListener(listener);
@@ -133,31 +113,31 @@ export function createChannel<P extends Protocol, R extends { [K in keyof P]: un
           const seq = (message as { seq?: unknown } | null)?.seq;
           if (typeof seq !== 'number') return;
           void (async () => {
-            let reply: PortReply;
-            try {
-              const { name, payload } = parse(message);
-              const handler = handlers[name] as
-                | ((
-                    p: unknown,
-                    s: chrome.runtime.MessageSender,
-                    partial: (value: unknown) => void,
-                  ) => Promise<unknown>)
-                | undefined;
-              if (!handler)
-                throw new InvalidInputError(`"${name}" is not answered on port "${portName}".`, {
-                  data: { name },
-                });
-              const partial = (value: unknown): void => {
-                try {
-                  port.postMessage({ seq, partial: value } satisfies PortPartial);
-                } catch {
-                  // The page went away while we worked.
-                }
-              };
-              reply = { seq, ok: true, result: await handler(payload, port.sender ?? {}, partial) };
-            } catch (error) {
-              reply = { seq, ok: false, error: serializeError(error) };
-            }
+            const reply: PortReply = {
+              seq,
+              ...(await answer(() => {
+                const { name, payload } = parse(message);
+                const handler = handlers[name] as
+                  | ((
+                      p: unknown,
+                      s: chrome.runtime.MessageSender,
+                      partial: (value: unknown) => void,
+                    ) => Promise<unknown>)
+                  | undefined;
+                if (!handler)
+                  throw new InvalidInputError(`"${name}" is not answered on port "${portName}".`, {
+                    data: { name },
+                  });
+                const partial = (value: unknown): void => {
+                  try {
+                    port.postMessage({ seq, partial: value } satisfies PortPartial);
+                  } catch {
+                    // The page went away while we worked.
+                  }
+                };
+                return handler(payload, port.sender ?? {}, partial);
+              })),
+            };
             try {
               port.postMessage(reply);
             } catch {
@@ -172,11 +152,7 @@ export function createChannel<P extends Protocol, R extends { [K in keyof P]: un
     portClient({ portName = marker, runtime = chrome.runtime, helloTimeoutMs } = {}) {
       let port: chrome.runtime.Port | undefined;
       let ready: Promise<void> = Promise.resolve();
-      let seq = 0;
-      const pending = new Map<
-        number,
-        { resolve: (v: unknown) => void; reject: (e: unknown) => void; onPartial?: (v: unknown) => void }
-      >();
+      const pending = new PendingRequests();
       const open = (): chrome.runtime.Port => {
         if (port) return port;
         const opened = runtime.connect({ name: portName });
@@ -206,43 +182,32 @@ export function createChannel<P extends Protocol, R extends { [K in keyof P]: un
             return;
           }
           const reply = message as PortReply | PortPartial;
-          const waiter = pending.get(reply.seq);
-          if (!waiter) return;
-          if ('partial' in reply) {
-            waiter.onPartial?.(reply.partial);
-            return;
-          }
-          pending.delete(reply.seq);
-          if (reply.ok) waiter.resolve(reply.result);
-          else waiter.reject(deserializeError(reply.error));
+          if ('partial' in reply) pending.partial(reply.seq, reply.partial);
+          else pending.settle(reply.seq, reply);
         });
         opened.onDisconnect.addListener(() => {
           if (port === opened) port = undefined;
-          for (const [key, waiter] of pending) {
-            pending.delete(key);
-            waiter.reject(
-              deserializeError({ code: 'internal', message: 'The extension restarted; try again.' }),
-            );
-          }
+          pending.failAll(
+            deserializeError({ code: 'internal', message: 'The extension restarted; try again.' }),
+          );
         });
         port = opened;
         return opened;
       };
       return {
         async request(name, payload, options) {
-          const id = ++seq;
           const opened = open();
           await ready;
           return new Promise((resolve, reject) => {
-            pending.set(id, {
+            const id = pending.add({
               resolve: resolve as (v: unknown) => void,
               reject,
-              ...(options?.onPartial ? { onPartial: options.onPartial } : {}),
+              onPartial: options?.onPartial,
             });
             try {
               opened.postMessage({ [marker]: 1, seq: id, name, payload });
             } catch (error) {
-              pending.delete(id);
+              pending.drop(id);
               if (port === opened) port = undefined;
               reject(error);
             }

@@ -1,5 +1,9 @@
-/** Page side of the triage worker: typed requests (protocol.ts) that resolve with parsed results. */
-import { AbortError, deserializeError, InvalidOutputError } from '../errors.ts';
+/**
+ * Page side of the triage worker: typed requests (protocol.ts) that resolve with parsed results; the
+ * pending requests and error rebuilding are the shared request/response core (src/rpc.ts).
+ */
+import { AbortError, InvalidOutputError } from '../errors.ts';
+import { PendingRequests } from '../rpc.ts';
 import {
   ProgressEnvelope,
   ResponseEnvelope,
@@ -12,16 +16,7 @@ import {
 
 export class TriageWorkerClient {
   #worker: Worker;
-  #next = 1;
-  #pending = new Map<
-    number,
-    {
-      resolve: (v: unknown) => void;
-      reject: (e: unknown) => void;
-      name: TriageRequestName;
-      onProgress?: ((progress: WorkerProgress) => void) | undefined;
-    }
-  >();
+  #pending = new PendingRequests();
 
   constructor(worker?: Worker) {
     this.#worker =
@@ -29,29 +24,18 @@ export class TriageWorkerClient {
     this.#worker.addEventListener('message', (event: MessageEvent<unknown>) => {
       const progress = ProgressEnvelope.safeParse(event.data);
       if (progress.success) {
-        this.#pending.get(progress.data.id)?.onProgress?.(progress.data.progress);
+        this.#pending.partial(progress.data.id, progress.data.progress);
         return;
       }
       const parsed = ResponseEnvelope.safeParse(event.data);
-      if (!parsed.success) return;
-      const pending = this.#pending.get(parsed.data.id);
-      if (!pending) return;
-      this.#pending.delete(parsed.data.id);
-      if (parsed.data.ok) {
-        const result = TriageRequests[pending.name].result.safeParse(parsed.data.result);
-        if (result.success) pending.resolve(result.data);
-        else
-          pending.reject(
-            new InvalidOutputError('The triage worker sent a malformed answer: reload the page.'),
-          );
-      } else pending.reject(deserializeError(parsed.data.error));
+      if (parsed.success) this.#pending.settle(parsed.data.id, parsed.data);
     });
     this.#worker.addEventListener('error', (event) => {
-      const error = new InvalidOutputError(
-        `The triage worker crashed (${event.message || 'unknown error'}): reload the page.`,
+      this.#pending.failAll(
+        new InvalidOutputError(
+          `The triage worker crashed (${event.message || 'unknown error'}): reload the page.`,
+        ),
       );
-      for (const p of this.#pending.values()) p.reject(error);
-      this.#pending.clear();
     });
   }
 
@@ -63,11 +47,19 @@ export class TriageWorkerClient {
     onProgress?: (progress: WorkerProgress) => void,
   ): Promise<TriageResult<N>> {
     if (signal?.aborted) return Promise.reject(new AbortError());
-    const id = this.#next++;
     return new Promise<TriageResult<N>>((resolve, reject) => {
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject, name, onProgress });
+      const id = this.#pending.add({
+        // results are parsed, not cast: a malformed answer is an error, never a value
+        resolve: (value) => {
+          const result = TriageRequests[name].result.safeParse(value);
+          if (result.success) resolve(result.data as TriageResult<N>);
+          else reject(new InvalidOutputError('The triage worker sent a malformed answer: reload the page.'));
+        },
+        reject,
+        onPartial: onProgress ? (value) => onProgress(value as WorkerProgress) : undefined,
+      });
       signal?.addEventListener('abort', () => {
-        if (this.#pending.delete(id)) reject(new AbortError());
+        if (this.#pending.drop(id)) reject(new AbortError());
       });
       this.#worker.postMessage({ id, name, payload });
     });
@@ -75,7 +67,6 @@ export class TriageWorkerClient {
 
   terminate(): void {
     this.#worker.terminate();
-    for (const p of this.#pending.values()) p.reject(new AbortError());
-    this.#pending.clear();
+    this.#pending.failAll(new AbortError());
   }
 }

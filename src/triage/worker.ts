@@ -1,8 +1,10 @@
 /**
  * The triage Web Worker: holds the classifier and trains it off the main thread.
- * Messages follow protocol.ts; every reply carries the request id.
+ * Messages follow protocol.ts, validated and answered with the request/response core the extension's
+ * channel uses too (src/rpc.ts); every reply carries the request id.
  */
-import { InvalidInputError, serializeError } from '../errors.ts';
+import { InvalidInputError } from '../errors.ts';
+import { answer, parseRequest } from '../rpc.ts';
 import { IntentClassifier } from './classifier.ts';
 import {
   RequestEnvelope,
@@ -57,22 +59,19 @@ const handlers: {
 };
 
 function handle(name: string, payload: unknown, progress: Progress): unknown {
-  if (!(name in TriageRequests)) throw new InvalidInputError(`Unknown triage worker request "${name}".`);
-  const key = name as TriageRequestName;
-  const parsed = TriageRequests[key].payload.safeParse(payload);
-  if (!parsed.success)
-    throw new InvalidInputError(`Bad "${name}" request: ${parsed.error.issues[0]?.message ?? 'invalid'}.`);
-  return (handlers[key] as (p: unknown, progress: Progress) => unknown)(parsed.data, progress);
+  const request = parseRequest<TriageRequestName>(
+    (n) => (Object.hasOwn(TriageRequests, n) ? TriageRequests[n as TriageRequestName].payload : undefined),
+    name,
+    payload,
+    'triage worker request',
+  );
+  return (handlers[request.name] as (p: unknown, progress: Progress) => unknown)(request.payload, progress);
 }
 
 self.addEventListener('message', (event: MessageEvent<unknown>) => {
   const envelope = RequestEnvelope.safeParse(event.data);
   if (!envelope.success) return;
   const { id, name, payload } = envelope.data;
-  try {
-    const progress: Progress = (p) => self.postMessage({ id, progress: p });
-    self.postMessage({ id, ok: true, result: handle(name, payload, progress) });
-  } catch (error) {
-    self.postMessage({ id, ok: false, error: serializeError(error) });
-  }
+  const progress: Progress = (p) => self.postMessage({ id, progress: p });
+  void answer(() => handle(name, payload, progress)).then((reply) => self.postMessage({ id, ...reply }));
 });
