@@ -47,7 +47,7 @@ function chat(text: string, events: CascadeEvent[], extra: Partial<CascadeReques
   };
 }
 
-describe('runCascade', () => {
+describe('runCascade: escalation', () => {
   it('escalates an on-device answer the verifier rejects, reporting each step in order', async () => {
     const gateway = scriptedGateway('You are welcome, glad it helped.');
     const { deps } = setup([''], gateway, 'length');
@@ -84,7 +84,9 @@ describe('runCascade', () => {
     expect(escalate?.type === 'escalate' && escalate.reason.length).toBeGreaterThan(0);
     expect(gateway.requests).toHaveLength(1);
   });
+});
 
+describe('runCascade: privacy', () => {
   it('redacts personal data before it leaves the device: the gateway sees placeholders, the person never does', async () => {
     const gateway = scriptedGateway('We will write to [EMAIL_1] about card [CARD_1].');
     const { deps } = setup(['unused'], gateway);
@@ -126,7 +128,9 @@ describe('runCascade', () => {
     expect(gateway.requests).toHaveLength(0);
     expect(events.at(-1)?.type).toBe('error');
   });
+});
 
+describe('runCascade: booking and policy', () => {
   it('books every model run with "attempts", and one entry for the answer with "answer"', async () => {
     const gateway = scriptedGateway('A full answer.');
     const a = setup([''], gateway, 'length');
@@ -160,7 +164,9 @@ describe('runCascade', () => {
     expect(rewrite).toMatchObject({ tier: 'local', text: 'not json' });
     expect(gateway.requests).toHaveLength(1);
   });
+});
 
+describe('runCascade: inputs and fallbacks', () => {
   it('continues a completion prefix on the device with engine.complete', async () => {
     const { engine, deps } = setup(['see you tomorrow.'], undefined);
     const answer = await runCascade(

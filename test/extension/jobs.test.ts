@@ -99,6 +99,25 @@ describe('rewrite and triage jobs', () => {
     expect(b.requests).toHaveLength(0);
   });
 
+  it('a rewrite the router sends to the gateway goes redacted, comes back restored, and is booked with its cost', async () => {
+    const s = applyPatch(defaultSettings(), { gateway: { url: 'https://gw.example' }, privacy: 'redact' });
+    const { d, requests, recorded, published } = deps(s, 'unused');
+    d.decide = (text, context) => ({ ...route(text, context), tier: 'mid', reason: 'stand-in: mid' });
+    const job = await runJob(d, 'j7', 'rewrite-clearer', 'Tell ann@example.com the report is late.');
+    expect(JSON.stringify(requests)).not.toContain('ann@example.com');
+    expect(JSON.stringify(requests)).toContain('[EMAIL_1]');
+    expect(job).toMatchObject({ state: 'done', tier: 'mid', reason: 'stand-in: mid', redacted: true });
+    expect(job.text).toContain('ann@example.com'); // the stand-in gateway echoes placeholders
+    expect(recorded).toHaveLength(1);
+    expect(recorded[0]).toMatchObject({
+      surface: 'extension',
+      task: 'rewrite',
+      tier: 'mid',
+      costUsd: 0.00003,
+    });
+    expect(published[0]).toMatchObject({ state: 'running', tier: 'mid', reason: 'stand-in: mid' });
+  });
+
   it('publishes a running state first, then the result', async () => {
     const { d, published } = deps(defaultSettings(), 'Shorter.');
     await runJob(d, 'j6', 'rewrite-shorter', 'This is a long sentence that could be shorter.');
