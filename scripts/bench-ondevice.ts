@@ -11,6 +11,10 @@
  * - wasm 1 thread: the wasm engine in a page that is NOT cross-origin isolated (what a plain page gets);
  * - wasm N threads: the same engine in a page served with COOP same-origin + COEP require-corp, so
  *   `crossOriginIsolated` is true and wllama gets SharedArrayBuffer (N = the engine's default there);
+ * - CPU widening: a shape whose catalog model widens its weights to F32 on the CPU (SmolLM2, `cpuWiden`)
+ *   is loaded from its Q8_0 file through the engine as the product does (widening time is in "load s"),
+ *   rows `wasm-N f32` and `wasm-1 f32`; beside each, `wasm-N q8` / `wasm-1 q8` load the same file with
+ *   `widen: 'off'`, so the ratio can be quoted;
  * - GGUF on WebGPU: the wasm engine asked to offload layers (Chromium with --enable-unsafe-webgpu);
  *   when llama.cpp's WebGPU backend refuses the adapter (it does on SwiftShader), the row says
  *   "refused" with the engine's placement note instead of figures;
@@ -28,7 +32,8 @@
  *   much of the prompt the engine reused.
  *
  * Top level: ghostTextModel (src/engines/defaults.ts chooses it for this browser), ghostTextStepMs (its
- * wasm-N-threads step), classifyMs (a 60-token ticket through `<tier-triage>`'s classifier head in its
+ * wasm-N-threads step, widened as the product runs it; ghostTextStepMsUnwidened: the same file left in
+ * Q8_0), classifyMs (a 60-token ticket through `<tier-triage>`'s classifier head in its
  * worker, the starter model), llmClassifyMs (engine.classify over the starter labels on the ghost-text
  * shape and on the 1B shape, when the engine has classify), llama1bThreads and the wasm/native ratios.
  *
@@ -53,6 +58,7 @@ import {
   ensureBenchModel,
   isBenchShape,
   isBenchType,
+  widensOnCpu,
   type BenchModel,
   type BenchShapeName,
   type BenchType,
@@ -79,13 +85,34 @@ const { values } = parseArgs({
 });
 const runs = Math.max(1, Number(values.runs));
 if (values.type !== undefined && !isBenchType(values.type))
-  throw new Error(`--type must be q4_0, q4_k or q8_0 (got ${values.type})`);
+  throw new Error(`--type must be q4_0, q4_k, q8_0, f16 or f32 (got ${values.type})`);
 const typeOverride = values.type as BenchType | undefined;
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
 
 type PathName = 'wasm-1' | 'wasm-N' | 'webgpu' | 'native';
+
+/**
+ * One row of a shape: a path, and for a shape the engine widens on the CPU, which weights (`f32`: the
+ * product's widened load; `q8`: the same file with widening off). Its key labels the row and the JSON.
+ */
+interface Row {
+  path: PathName;
+  key: string;
+  widen: 'auto' | 'off';
+}
+
+/** The rows of a path on a shape: wasm paths of a widening shape run widened, then unwidened. */
+function rowsOf(plan: ShapePlan, path: PathName): Row[] {
+  if (!widensOnCpu(plan.name, plan.type) || (path !== 'wasm-1' && path !== 'wasm-N'))
+    return [{ path, key: path, widen: 'auto' }];
+  const unwidened = plan.type === 'q8_0' ? 'q8' : plan.type;
+  return [
+    { path, key: `${path} f32`, widen: 'auto' },
+    { path, key: `${path} ${unwidened}`, widen: 'off' },
+  ];
+}
 
 interface ShapePlan {
   name: BenchShapeName;
@@ -141,6 +168,8 @@ const skipNative = values['skip-native'] === true;
 interface PathFigures {
   threads: number;
   loadMs: number;
+  /** The weight type llama.cpp reported for the loaded file ('all F32' when widened). */
+  weightType: string | null;
   prefillTokPerSec: number;
   decodeTokPerSec: number;
   autocompleteStepMs: number;
@@ -217,6 +246,9 @@ function pageScript(o: {
   id: string;
   threads: number | null;
   gpu: boolean;
+  widen: 'auto' | 'off';
+  cpuWiden: boolean;
+  memoryBytes: number;
   runs: number;
   prefill: string[];
   prefix: string;
@@ -230,15 +262,21 @@ function pageScript(o: {
     if (o.threads !== null) options.threads = o.threads;
     // 'off' keeps the CPU paths on the CPU even where 'auto' would offload; 'on' offers every layer.
     options.gpu = o.gpu ? 'on' : 'off';
+    // 'auto' widens a model that opts in (cpuWiden) as the product does; 'off' loads the file as it is.
+    options.widen = o.widen;
     // Response.blob() lets Chromium keep a large model on disk; a Blob assembled from hundreds of MB of
     // fetched chunks (the engine's plain download) fails to read back (NotReadableError) at 1B size.
+    // (The widened F32 file is never such a Blob: the engine computes it as llama.cpp reads it.)
     options.source = { open: async (m) => (await fetch(m.url)).blob() };
     const engine = createWasmEngine(options);
     const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = Math.floor(s.length / 2); return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
     const t0 = performance.now();
-    await engine.load({ id: o.id, label: o.id, sizeBytes: o.sizeBytes, memoryBytes: 0, engine: 'wasm', url: o.url });
+    const model = { id: o.id, label: o.id, sizeBytes: o.sizeBytes, memoryBytes: o.memoryBytes, engine: 'wasm', url: o.url };
+    if (o.cpuWiden) model.cpuWiden = 'f32';
+    await engine.load(model);
     const loadMs = performance.now() - t0;
-    console.log('[bench] loaded in ' + (loadMs / 1000).toFixed(1) + ' s, ' + engine.threads + ' thread(s)');
+    const weightType = engine.weightType ?? null;
+    console.log('[bench] loaded in ' + (loadMs / 1000).toFixed(1) + ' s, ' + engine.threads + ' thread(s), weights ' + weightType + '; ' + (engine.placement ? engine.placement.note : ''));
     const placement = engine.placement ?? null;
     if (o.gpu && (!placement || placement.device !== 'gpu')) {
       await engine.unload();
@@ -283,7 +321,7 @@ function pageScript(o: {
     }
     const threads = engine.threads;
     await engine.unload();
-    return { threads, loadMs, placement, cachedTokens, classifyMs, classifyNote,
+    return { threads, loadMs, weightType, placement, cachedTokens, classifyMs, classifyNote,
       prefillTokPerSec: median(prefill), decodeTokPerSec: median(decode), autocompleteStepMs: median(step) };
   })()`;
 }
@@ -427,8 +465,9 @@ async function main(): Promise<void> {
     const results: {
       plan: ShapePlan;
       model: BenchModel;
+      /** By row key (the path, or e.g. `wasm-N f32` / `wasm-N q8` on a shape widened on the CPU). */
       paths: Partial<
-        Record<PathName, PathResult | (Awaited<ReturnType<typeof measureNative>> & { runs: number })>
+        Record<string, PathResult | (Awaited<ReturnType<typeof measureNative>> & { runs: number })>
       >;
     }[] = [];
     for (const plan of plans) {
@@ -454,31 +493,39 @@ async function main(): Promise<void> {
           }
           continue;
         }
-        log(`${plan.name} ${plan.type}: ${path}, ${r} run(s)`);
         const isGhost = plan.name === ghostTarget.name && plan.type === ghostTarget.type;
-        const wantsClassify = path === 'wasm-N' && (isGhost || plan.name === 'llama-3.2-1b');
-        try {
-          const result = await inPage<PathResult>(
-            path !== 'wasm-1',
-            pageScript({
-              url,
-              sizeBytes: model.sizeBytes,
-              id: basename(model.path),
-              threads: path === 'wasm-1' ? 1 : null,
-              gpu: path === 'webgpu',
-              runs: r,
-              prefill: Array.from({ length: r }, (_, i) => asciiText(PREFILL_TOKENS, i)),
-              prefix: asciiText(PREFIX_TOKENS, 1),
-              typed: Array.from({ length: r }, (_, i) => asciiText(TYPED_TOKENS, i + 7)),
-              classify: wantsClassify ? { text: TICKET, labels: classifier.labels } : null,
-            }),
-          );
-          if (path === 'wasm-N' && 'threads' in result) wasmThreads = result.threads;
-          entry.paths[path] = result;
-        } catch (error) {
-          const message = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
-          log(`    error: ${message}`);
-          entry.paths[path] = { error: message };
+        const catalogModel = widensOnCpu(plan.name, plan.type);
+        for (const row of rowsOf(plan, path)) {
+          log(`${plan.name} ${plan.type}: ${row.key}, ${r} run(s)`);
+          // Label scoring on the product's row only (the widened one where the shape widens).
+          const wantsClassify =
+            path === 'wasm-N' && row.widen === 'auto' && (isGhost || plan.name === 'llama-3.2-1b');
+          try {
+            const result = await inPage<PathResult>(
+              path !== 'wasm-1',
+              pageScript({
+                url,
+                sizeBytes: model.sizeBytes,
+                id: basename(model.path),
+                threads: path === 'wasm-1' ? 1 : null,
+                gpu: path === 'webgpu',
+                widen: row.widen,
+                cpuWiden: catalogModel !== undefined,
+                memoryBytes: catalogModel?.memoryBytes ?? 0,
+                runs: r,
+                prefill: Array.from({ length: r }, (_, i) => asciiText(PREFILL_TOKENS, i)),
+                prefix: asciiText(PREFIX_TOKENS, 1),
+                typed: Array.from({ length: r }, (_, i) => asciiText(TYPED_TOKENS, i + 7)),
+                classify: wantsClassify ? { text: TICKET, labels: classifier.labels } : null,
+              }),
+            );
+            if (path === 'wasm-N' && 'threads' in result) wasmThreads = result.threads;
+            entry.paths[row.key] = result;
+          } catch (error) {
+            const message = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
+            log(`    error: ${message}`);
+            entry.paths[row.key] = { error: message };
+          }
         }
       }
     }
@@ -489,19 +536,20 @@ async function main(): Promise<void> {
       `bench:ondevice  (${chromiumVersion}, ${started.toISOString()}; medians; noisy on a shared machine)`,
     );
     console.log(
-      `  ${'shape'.padEnd(14)} ${'type'.padEnd(5)} ${'MB'.padStart(6)} ${'path'.padEnd(7)} ${'thr'.padStart(3)} ${'runs'.padStart(4)} ${'load s'.padStart(7)} ${'prefill'.padStart(8)} ${'decode'.padStart(7)} ${'step ms'.padStart(8)} ${'cached'.padStart(6)}`,
+      `  ${'shape'.padEnd(14)} ${'type'.padEnd(5)} ${'MB'.padStart(6)} ${'path'.padEnd(10)} ${'thr'.padStart(3)} ${'runs'.padStart(4)} ${'load s'.padStart(7)} ${'prefill'.padStart(8)} ${'decode'.padStart(7)} ${'step ms'.padStart(8)} ${'cached'.padStart(6)} weights`,
     );
     for (const { plan, model, paths } of results) {
-      for (const path of plan.paths) {
-        const r = paths[path];
-        const head = `  ${plan.name.padEnd(14)} ${plan.type.padEnd(5)} ${(model.sizeBytes / MB).toFixed(0).padStart(6)} ${path.padEnd(7)}`;
+      for (const row of plan.paths.flatMap((p) => rowsOf(plan, p))) {
+        const r = paths[row.key];
+        const head = `  ${plan.name.padEnd(14)} ${plan.type.padEnd(5)} ${(model.sizeBytes / MB).toFixed(0).padStart(6)} ${row.key.padEnd(10)}`;
         if (!r) continue;
         if ('error' in r) console.log(`${head} error: ${r.error}`);
         else if ('refused' in r) console.log(`${head} refused: ${r.refused}`);
         else {
           const cached = 'cachedTokens' in r ? r.cachedTokens : null;
+          const weights = 'weightType' in r ? (r.weightType ?? '-') : '';
           console.log(
-            `${head} ${String(r.threads).padStart(3)} ${String(plan.runs[path] ?? runs).padStart(4)} ${fmt(r.loadMs / 1000).padStart(7)} ${fmt(r.prefillTokPerSec).padStart(8)} ${fmt(r.decodeTokPerSec).padStart(7)} ${fmt(r.autocompleteStepMs, 0).padStart(8)} ${String(cached ?? '-').padStart(6)}`,
+            `${head} ${String(r.threads).padStart(3)} ${String(plan.runs[row.path] ?? runs).padStart(4)} ${fmt(r.loadMs / 1000).padStart(7)} ${fmt(r.prefillTokPerSec).padStart(8)} ${fmt(r.decodeTokPerSec).padStart(7)} ${fmt(r.autocompleteStepMs, 0).padStart(8)} ${String(cached ?? '-').padStart(6)} ${weights}`,
           );
         }
       }
@@ -511,13 +559,16 @@ async function main(): Promise<void> {
         );
     }
 
+    /** A row's figures; `widened`: the product's row where the shape widens on the CPU, or the other. */
     const figures = (
       name: BenchShapeName,
       type: BenchType | undefined,
       path: PathName,
+      widened = true,
     ): PathFigures | undefined => {
       const e = results.find((x) => x.plan.name === name && (type === undefined || x.plan.type === type));
-      const r = e?.paths[path];
+      const row = e ? rowsOf(e.plan, path).find((x) => (x.widen === 'auto') === widened) : undefined;
+      const r = e && row ? e.paths[row.key] : undefined;
       return r && 'prefillTokPerSec' in r && 'placement' in r ? r : undefined;
     };
     const nativeOf = (name: BenchShapeName) => {
@@ -525,6 +576,9 @@ async function main(): Promise<void> {
       return r && 'version' in r ? r : undefined;
     };
     const ghostFig = figures(ghostTarget.name, ghostTarget.type, 'wasm-N');
+    const ghostUnwidened = widensOnCpu(ghostTarget.name, ghostTarget.type)
+      ? figures(ghostTarget.name, ghostTarget.type, 'wasm-N', false)
+      : undefined;
     const l1 = figures('llama-3.2-1b', undefined, 'wasm-N');
     const l1native = nativeOf('llama-3.2-1b');
     const summary = {
@@ -537,6 +591,10 @@ async function main(): Promise<void> {
           }
         : { shape: ghostTarget.name, type: ghostTarget.type, note: ghostNote },
       ghostTextStepMs: ghostFig ? Math.round(ghostFig.autocompleteStepMs) : null,
+      ghostTextWeights: ghostFig?.weightType ?? null,
+      ghostTextLoadMs: ghostFig ? Math.round(ghostFig.loadMs) : null,
+      ghostTextStepMsUnwidened: ghostUnwidened ? Math.round(ghostUnwidened.autocompleteStepMs) : null,
+      ghostTextLoadMsUnwidened: ghostUnwidened ? Math.round(ghostUnwidened.loadMs) : null,
       classifyMs: +classifier.ms.toFixed(2),
       classifyLabel: classifier.label,
       llmClassifyMs: {
@@ -554,8 +612,12 @@ async function main(): Promise<void> {
       `  ghostTextModel             ${ghostChoice ? `${ghostChoice.id} (${ghostChoice.engine}, ${ghostChoice.device})` : '-'} -> shape ${ghostTarget.name} ${ghostTarget.type}${ghostNote ? ` (${ghostNote})` : ''}`,
     );
     console.log(
-      `  ghostTextStepMs            ${fmt(summary.ghostTextStepMs, 0).padEnd(10)} target <= 200  ${target(summary.ghostTextStepMs === null ? null : summary.ghostTextStepMs <= 200)}`,
+      `  ghostTextStepMs            ${fmt(summary.ghostTextStepMs, 0).padEnd(10)} target <= 200  ${target(summary.ghostTextStepMs === null ? null : summary.ghostTextStepMs <= 200)}${summary.ghostTextWeights ? ` (weights ${summary.ghostTextWeights})` : ''}`,
     );
+    if (summary.ghostTextStepMsUnwidened !== null)
+      console.log(
+        `  ghostTextStepMsUnwidened   ${fmt(summary.ghostTextStepMsUnwidened, 0).padEnd(10)} (the same file left in ${ghostTarget.type}; load ${fmt((summary.ghostTextLoadMsUnwidened ?? NaN) / 1000)} s against ${fmt((summary.ghostTextLoadMs ?? NaN) / 1000)} s widened)`,
+      );
     console.log(
       `  classifyMs                 ${fmt(summary.classifyMs, 2).padEnd(10)} target <= 200  ${target(summary.classifyMs <= 200)} (label ${classifier.label})`,
     );

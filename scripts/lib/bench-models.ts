@@ -22,6 +22,7 @@ import {
   type GgufWeightType,
   type LlamaGgufOptions,
 } from '../../test/support/gguf.ts';
+import { SMOLLM2_135M_MODEL, SMOLLM2_360M_MODEL, type CatalogModel } from '../../src/engines/catalog.ts';
 
 /** Bump when test/support/gguf.ts writes different bytes for the same options. */
 export const GENERATOR_VERSION = 1;
@@ -102,6 +103,21 @@ export const REAL_FILE_BYTES: Partial<Record<`${BenchShapeName}:${BenchType}`, n
   'smollm2-135m:q8_0': 145_000_000, // smollm2-135m-instruct-q8_0.gguf, as listed (decimal MB)
   'smollm2-360m:q8_0': 386_000_000, // smollm2-360m-instruct-q8_0.gguf, as listed (decimal MB)
 };
+
+/** The catalog model a shape stands for, where the catalog ships that shape. */
+const CATALOG_MODELS: Partial<Record<BenchShapeName, CatalogModel>> = {
+  'smollm2-135m': SMOLLM2_135M_MODEL,
+  'smollm2-360m': SMOLLM2_360M_MODEL,
+};
+
+/**
+ * Whether the engine widens this shape's file to F32 on the CPU as the product does: the catalog's
+ * model of the shape opts in (`cpuWiden`) and the file is of a type the widener converts.
+ */
+export function widensOnCpu(name: BenchShapeName, type: BenchType): CatalogModel | undefined {
+  const model = CATALOG_MODELS[name];
+  return model?.cpuWiden === 'f32' && (type === 'q8_0' || type === 'f16') ? model : undefined;
+}
 
 export function isBenchShape(name: string): name is BenchShapeName {
   return Object.hasOwn(BENCH_SHAPES, name);

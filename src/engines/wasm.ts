@@ -91,8 +91,8 @@ export interface WasmEngineOptions {
   gpu?: 'auto' | 'on' | 'off';
   /**
    * Widening on the CPU. 'auto' (default): a model with `cpuWiden: 'f32'` that runs on the CPU is
-   * widened to F32 when the device has the memory (see cpuWidenProblem in gguf-widen.ts); 'off': load the file
-   * as it is (tests, bench comparisons).
+   * widened to F32 when the device has the memory (cpuWidenProblem in gguf-widen.ts); 'off': load
+   * the file as it is (tests, bench comparisons).
    */
   widen?: 'auto' | 'off';
   /** Device memory in GB (default `navigator.deviceMemory`; tests inject small devices). */
@@ -260,7 +260,8 @@ export class WasmEngine implements LocalEngine {
         return await this.start(model, weights.blob, threads, 0, log);
       } catch (error) {
         // Never fail a load because of widening: the original file is the answer.
-        if (error instanceof AbortError || signal?.aborted) throw error;
+        if (error instanceof AbortError) throw error;
+        if (signal?.aborted) throw new AbortError(undefined, { cause: error });
         const message = error instanceof Error ? error.message : String(error);
         weights = {
           blob,
