@@ -27,6 +27,10 @@ function buildConfigSchema() {
       /** Hard cap on the share of recent requests that explore (over `exploreWindow` decisions). */
       exploreMaxShare: z.number().min(0).max(0.5),
       exploreWindow: z.number().int().min(10).max(100_000),
+      /** Only requests whose deciding score is within this of its threshold explore (1: all). */
+      exploreBand: z.number().min(0).max(1),
+      /** The rate falls as exploreRate / sqrt(1 + decisions / exploreDecay); 0 keeps it constant. */
+      exploreDecay: z.number().int().min(0),
       /** AdaGrad step size of the residual models. */
       learningRate: z.number().positive().max(1),
       /** L2 pull of the residuals toward zero (toward the static router). */
@@ -63,6 +67,8 @@ export const DEFAULT_ONLINE_CONFIG: OnlineConfig = {
   exploreRate: 0.1,
   exploreMaxShare: 0.1,
   exploreWindow: 500,
+  exploreBand: 0.15,
+  exploreDecay: 0,
   learningRate: 0.02,
   l2: 1e-4,
   maxImportanceWeight: 10,
@@ -75,8 +81,8 @@ export const DEFAULT_ONLINE_CONFIG: OnlineConfig = {
   guardZ: 1.64,
 };
 
-/** Parameters per tier: bias, one per dense feature, one per bucket. */
-export const paramCount = (buckets: number): number => 1 + DENSE_NAMES.length + buckets;
+/** Parameters per tier: bias, two static logits, one per dense feature, one per bucket. */
+export const paramCount = (buckets: number): number => 3 + DENSE_NAMES.length + buckets;
 
 function stateSchema(buckets: number) {
   const len = paramCount(buckets);

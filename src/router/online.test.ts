@@ -23,9 +23,9 @@ function kind(local: number, mid: number, buckets: number[], dense = 0.5): Onlin
     val: buckets.map(() => 0.4),
   };
 }
-// Static router: P(mid acceptable) 0.7 < knob 0.85, so the frontier.
-const CODE = kind(0.1, 0.7, [3, 40, 91]);
-const OTHER = kind(0.1, 0.7, [150, 201, 233], -0.5);
+// Static router: P(mid acceptable) 0.75 < knob 0.85, so the frontier.
+const CODE = kind(0.1, 0.75, [3, 40, 91]);
+const OTHER = kind(0.1, 0.75, [150, 201, 233], -0.5);
 const Q = 0.85;
 
 function serve(
@@ -73,7 +73,7 @@ describe('online router: learning from revealed feedback', () => {
     serve(r, CODE, (t) => t === 'frontier', 600);
     const d = r.decide(CODE, { quality: Q });
     expect(d.greedyTier).toBe('frontier');
-    expect(d.scores.mid).toBeLessThan(0.7);
+    expect(d.scores.mid).toBeLessThan(0.75);
   });
 
   it('decides on the serving model: what was learned waits for refit()', () => {
@@ -88,7 +88,7 @@ describe('online router: learning from revealed feedback', () => {
 describe('online router: exploration budget', () => {
   it('never explores more than its capped share, and records the propensity of each choice', () => {
     const r = createOnlineRouter({
-      config: { exploreRate: 0.5, exploreMaxShare: 0.1, exploreWindow: 200 },
+      config: { exploreRate: 0.5, exploreMaxShare: 0.1, exploreWindow: 200, exploreBand: 1 },
     });
     const rand = mulberry32(9);
     let explored = 0;
@@ -106,6 +106,20 @@ describe('online router: exploration budget', () => {
     }
     expect(explored / n).toBeLessThanOrEqual(0.1);
     expect(explored / n).toBeGreaterThan(0.08);
+  });
+
+  it('explores only near the boundary between two tiers', () => {
+    const r = createOnlineRouter({ config: { exploreRate: 0.5, exploreMaxShare: 0.5, exploreBand: 0.1 } });
+    const far = kind(0.05, 0.3, [7]); // mid 0.3 against a 0.85 knob: clearly the frontier
+    const near = kind(0.05, 0.8, [9]); // mid 0.8: one outcome could flip it
+    let farExplored = 0;
+    let nearExplored = 0;
+    for (let i = 0; i < 400; i++) {
+      if (r.decide(far, { quality: Q }).explored) farExplored++;
+      if (r.decide(near, { quality: Q }).explored) nearExplored++;
+    }
+    expect(farExplored).toBe(0);
+    expect(nearExplored).toBeGreaterThan(50);
   });
 
   it('does not explore when told not to (a pinned tier) or when the rate is 0', () => {

@@ -27,7 +27,7 @@ import {
   type OnlineState,
   type TierVectors,
 } from './online-state.ts';
-import { tierForScores } from './policy.ts';
+import { thresholdFor, tierForScores } from './policy.ts';
 import type { RouterScores } from './types.ts';
 
 const D = DENSE_NAMES.length;
@@ -120,11 +120,25 @@ const roundVectors = (v: TierVectors): TierVectors => ({
   frontier: v.frontier.map(round6),
 });
 
-/** Residual delta_t(x) = w . [1, dense, folded buckets]. */
+/** Slots before the buckets: bias, the two static logits (scaled), the dense features. */
+const HEAD = 3 + D;
+const logit = (p: number): number => {
+  const q = Math.min(1 - 1e-4, Math.max(1e-4, p));
+  return Math.log(q / (1 - q));
+};
+/** The non-bucket part of the feature vector: [1, logit(s_local)/4, logit(s_mid)/4, dense...]. */
+function headVector(f: OnlineFeatures): number[] {
+  const v = [1, logit(f.scores.local) / 4, logit(f.scores.mid) / 4];
+  for (let k = 0; k < D; k++) v.push(f.dense[k] ?? 0);
+  return v;
+}
+
+/** Residual delta_t(x) = w . [1, static logits, dense, folded buckets]. */
 function residual(w: number[], f: OnlineFeatures): number {
-  let z = w[0] as number;
-  for (let k = 0; k < D; k++) z += (w[1 + k] as number) * (f.dense[k] ?? 0);
-  for (let i = 0; i < f.idx.length; i++) z += (w[1 + D + (f.idx[i] as number)] ?? 0) * (f.val[i] as number);
+  const h = headVector(f);
+  let z = 0;
+  for (let k = 0; k < HEAD; k++) z += (w[k] as number) * (h[k] as number);
+  for (let i = 0; i < f.idx.length; i++) z += (w[HEAD + (f.idx[i] as number)] ?? 0) * (f.val[i] as number);
   return z;
 }
 
@@ -212,21 +226,33 @@ export function createOnlineRouter(options: CreateOnlineRouterOptions = {}): Onl
     const keep = 1 - 1 / c.exploreWindow;
     s.explore.decisions = s.explore.decisions * keep + 1;
     s.explore.explored *= keep;
+    // Only requests near the boundary between the two tiers explore: far from it one outcome cannot
+    // change the decision. The rate decays as decisions accumulate (exploreDecay = 0: constant).
+    const th = thresholdFor(q);
+    const nearLocal = greedyTier === 'local' || alternative === 'local';
+    const distance = nearLocal
+      ? Math.abs(scores.local - Math.max(0.05, th - margin))
+      : Math.abs(scores.mid - th);
+    const rate =
+      c.exploreDecay > 0
+        ? c.exploreRate / Math.sqrt(1 + s.counters.decisions / c.exploreDecay)
+        : c.exploreRate;
     const withinBudget =
       o.explore !== false &&
-      c.exploreRate > 0 &&
+      rate > 0 &&
+      distance <= c.exploreBand &&
       s.explore.explored + 1 <= c.exploreMaxShare * s.explore.decisions;
     let tier = greedyTier;
     let explored = false;
     let propensity = 1;
     if (withinBudget) {
-      if (random() < c.exploreRate) {
+      if (random() < rate) {
         tier = alternative;
         explored = true;
-        propensity = c.exploreRate;
+        propensity = rate;
         s.explore.explored += 1;
         s.counters.explored++;
-      } else propensity = 1 - c.exploreRate;
+      } else propensity = 1 - rate;
     }
     return { tier, greedyTier, staticTier, explored, propensity, scores, version: s.counters.version };
   }
@@ -246,9 +272,9 @@ export function createOnlineRouter(options: CreateOnlineRouterOptions = {}): Onl
       g2[k] = (g2[k] as number) + g * g;
       w[k] = (w[k] as number) - (lr * g) / Math.sqrt((g2[k] as number) + 1e-8);
     };
-    upd(0, 1);
-    for (let k = 0; k < D; k++) upd(1 + k, f.dense[k] ?? 0);
-    for (let i = 0; i < f.idx.length; i++) upd(1 + D + (f.idx[i] as number), f.val[i] as number);
+    const h = headVector(f);
+    for (let k = 0; k < HEAD; k++) upd(k, h[k] as number);
+    for (let i = 0; i < f.idx.length; i++) upd(HEAD + (f.idx[i] as number), f.val[i] as number);
   }
 
   function learn(fb: OnlineFeedback): LearnResult {
