@@ -25,6 +25,8 @@ export const ModelDescriptorSchema = z.object({
   engine: z.enum(['webllm', 'wasm', 'chrome-ai']),
   url: z.string().optional(),
   libUrl: z.string().optional(),
+  // Kept through messages, so the offscreen engine widens the small GGUFs on the CPU (src/engines/gguf-widen.ts).
+  cpuWiden: z.literal('f32').optional(),
 });
 
 /** Engines the offscreen document can host (extension/offscreen/engines.ts). */
