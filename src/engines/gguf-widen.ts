@@ -275,14 +275,19 @@ function rangeReader(
         for (let k = first; k < last; k += perStep) {
           const n = Math.min(perStep, last - k);
           const src = await read(seg.from + k * inBlock, seg.from + (k + n) * inBlock);
-          const values = new Float32Array((n * outBlock) / 4);
-          if (seg.q8) q8_0ToF32(src, values);
-          else f16ToF32(src, values);
-          const bytes = new Uint8Array(values.buffer);
           const blockStart = seg.start + k * outBlock;
           const lo = Math.max(a, blockStart);
           const hi = Math.min(b, blockStart + n * outBlock);
-          result.set(bytes.subarray(lo - blockStart, hi - blockStart), lo - start);
+          // Whole blocks at a 4-byte-aligned place (llama.cpp reads whole tensors): convert in place,
+          // else through a temporary (the read starts or ends inside a block).
+          const inPlace = lo === blockStart && hi === blockStart + n * outBlock && (lo - start) % 4 === 0;
+          const values = inPlace
+            ? new Float32Array(result.buffer, lo - start, (n * outBlock) / 4)
+            : new Float32Array((n * outBlock) / 4);
+          if (seg.q8) q8_0ToF32(src, values);
+          else f16ToF32(src, values);
+          if (!inPlace)
+            result.set(new Uint8Array(values.buffer).subarray(lo - blockStart, hi - blockStart), lo - start);
         }
       }
       // 'zero': the result is zero-filled already.
