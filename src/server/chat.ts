@@ -120,8 +120,8 @@ function answerStream(c: Context<GatewayEnv>, x: ChatExchange, ans: OpenedAnswer
     } catch (caught) {
       const error = causeOf(ans, caught);
       x.fail(error);
-      if (x.outcome === 'client_abort' || sink.cancelled) {
-        if (!sink.cancelled) sink.error(error);
+      if (x.outcome === 'client_abort' || sink.cancelled()) {
+        if (!sink.cancelled()) sink.error(error);
         return;
       }
       const te = midAnswerError(error, 'The answer is incomplete; try again.', toTierError);
