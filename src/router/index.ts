@@ -82,3 +82,15 @@ export {
   type OnlineConfig,
   type OnlineState,
 } from './online-state.ts';
+export {
+  FEEDBACK_SIGNALS,
+  MAX_FEEDBACK_BATCH,
+  MAX_STORED_FEEDBACK,
+  REASK_WINDOW_MS,
+  feedbackRecord,
+  outcomeOf,
+  parseFeedbackBatch,
+  parseFeedbackRecord,
+  type FeedbackRecord,
+  type FeedbackSignal,
+} from './feedback.ts';
