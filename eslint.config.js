@@ -62,6 +62,7 @@ const PURE = [
   'src/ledger/export.ts',
   'src/ledger/latency.ts',
   'src/ledger/what-if.ts',
+  'src/ledger/learning-curve.ts',
   'src/autocomplete/prefix-window.ts',
   'src/autocomplete/suggestion.ts',
 ];
