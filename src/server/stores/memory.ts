@@ -1,4 +1,5 @@
 /** In-process store: the embedded default (one gateway process). */
+import { createMemoryFeedbackStore } from './feedback-memory.ts';
 import { fits, retryAfterMs, slidingCount, slotOf } from './sliding-window.ts';
 import type { AdmitResult, BudgetState, GatewayStore, ReserveResult, WindowCheck } from './types.ts';
 
@@ -46,6 +47,7 @@ export function createMemoryStore(now: () => number = Date.now): GatewayStore {
   const windows = new Map<string, Slot>();
   const budgets = new Map<string, BudgetState & { expiresAt: number }>();
   let sweeps = 0;
+  const feedback = createMemoryFeedbackStore();
 
   // Rate-limit slots live on the caller's clock (admit's `at`), budgets on the store's.
   let lastAt = -Infinity;
@@ -94,6 +96,8 @@ export function createMemoryStore(now: () => number = Date.now): GatewayStore {
     async close() {
       windows.clear();
       budgets.clear();
+      feedback.clear();
     },
+    feedback,
   };
 }

@@ -5,6 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import { StoreUnavailableError } from '../../errors.ts';
+import { createRedisFeedbackStore } from './feedback-redis.ts';
 import { createGuardedRedis } from './redis-client.ts';
 import { slotOf } from './sliding-window.ts';
 import type {
@@ -181,5 +182,6 @@ export function createRedisStore(options: RedisStoreOptions): GatewayStore {
     },
     stats: (): StoreHealth => ({ kind: 'redis', ...guarded.stats() }),
     close: () => guarded.close(),
+    feedback: createRedisFeedbackStore(redis, run, prefix),
   };
 }

@@ -70,4 +70,49 @@ export interface GatewayStore {
   /** The last known health, without a round trip (for /metrics). */
   stats(): StoreHealth;
   close(): Promise<void>;
+  /** Feedback records and the learned router per site (POST /v1/feedback, GET /v1/router). */
+  feedback: FeedbackStore;
+}
+
+/** What {@link FeedbackStore.append} reports after adding a site's batch. */
+export interface FeedbackAppendResult {
+  /** Records ever accepted for the site (the sequence number of the newest one; the first is 1). */
+  seq: number;
+  /** Records kept now (the newest `cap`; older ones were dropped). */
+  stored: number;
+}
+
+/** Consecutive records of one site, oldest first: `records[i]` has sequence number `firstSeq + i`. */
+export interface FeedbackSlice {
+  records: string[];
+  firstSeq: number;
+  /** Records ever accepted for the site when this was read. */
+  seq: number;
+}
+
+/** A site's learned router as stored: the state JSON and the sequence number of the last record it learned. */
+export interface FeedbackRouterSnapshot {
+  /** `OnlineRouter.state()` as JSON; null before the first save. */
+  state: string | null;
+  /** Records 1..applied have been learned into `state`. */
+  applied: number;
+  seq: number;
+  stored: number;
+}
+
+/**
+ * Per-site feedback records (serialized FeedbackRecord JSON, never prompt text) and the site's online router
+ * state (src/server/feedback-learner.ts). Every operation is atomic, so several gateways can share one store.
+ */
+export interface FeedbackStore {
+  /** Append a batch in order and keep only the newest `cap` records of the site (oldest out). */
+  append(site: string, records: readonly string[], cap: number): Promise<FeedbackAppendResult>;
+  /** Up to `max` kept records with sequence number > `after`, oldest first. */
+  since(site: string, after: number, max: number): Promise<FeedbackSlice>;
+  router(site: string): Promise<FeedbackRouterSnapshot>;
+  /**
+   * Compare-and-set: store `state` as having learned records 1..`applied` only when the stored `applied` is
+   * still `expected` (no other gateway saved in between). False when it was not saved.
+   */
+  saveRouter(site: string, expected: number, state: string, applied: number): Promise<boolean>;
 }
