@@ -7,12 +7,15 @@
  *   POST /v1/tokens            site backend mints a browser token (site secret as bearer)
  *   GET  /v1/usage             per-day usage summary of the site (site secret as bearer)
  *   POST /v1/chat/completions  OpenAI-compatible, names a tier; SSE or JSON
+ *   POST /v1/feedback          a batch of feedback records for the caller's site (feedback.ts)
+ *   GET  /v1/router            the site's learned online router and its counts
  */
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { InvalidInputError, NotFoundError } from '../errors.ts';
 import { PRICES } from '../ledger/prices.ts';
 import { createChatHandler } from './chat.ts';
+import { mountFeedback } from './feedback.ts';
 import { isResolved, loadConfig, type GatewayConfig, type TierTable } from './config.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { authenticate, cors, siteBySecret } from './middleware/access.ts';
@@ -248,10 +251,10 @@ function mountChat(app: Hono<GatewayEnv>, parts: AppParts, options: AppOptions):
     }
     return options.clientIp?.(c) ?? 'unknown';
   };
+  const guards = [authenticate({ config, now, clientIp }), rateLimit({ store, config, now })] as const;
   app.post(
     '/v1/chat/completions',
-    authenticate({ config, now, clientIp }),
-    rateLimit({ store, config, now }),
+    ...guards,
     createChatHandler({
       ...parts,
       transport:
@@ -260,4 +263,6 @@ function mountChat(app: Hono<GatewayEnv>, parts: AppParts, options: AppOptions):
       onUsageError: parts.log,
     }),
   );
+  // Feedback and the site's learned router: the same origin checks, authentication and rate limits.
+  mountFeedback(app, { store, guards, log: parts.log });
 }

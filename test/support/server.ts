@@ -9,6 +9,14 @@ import { GatewayMetrics } from '../../src/server/metrics.ts';
 import { createMemoryStore } from '../../src/server/stores/memory.ts';
 import { createMemoryUsageLog } from '../../src/server/usage.ts';
 import { startUpstream, type Upstream, type UpstreamOptions } from './upstream.ts';
+import {
+  feedbackRecord,
+  onlineFeatures,
+  type FeedbackRecord,
+  type FeedbackSignal,
+  type RouterWeights,
+} from '../../src/router/index.ts';
+import routerWeights from '../../src/router/weights.json' with { type: 'json' };
 
 export const SECRET = 'site-secret-0123456789abcdef';
 export const ORIGIN = 'https://shop.example';
@@ -133,4 +141,31 @@ export async function waitFor(check: () => boolean, ms = 2000): Promise<void> {
     if (Date.now() > end) throw new Error('condition not reached in time');
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/**
+ * Feedback records (issue 15) for the gateway's POST /v1/feedback: `n` records about `prompts` (cycled)
+ * with the given signal, as a `{records}` body object. Features come from the committed static router,
+ * so the records are what a browser would send (no text).
+ */
+export function feedbackBatch(
+  n: number,
+  options: {
+    signal?: FeedbackSignal;
+    tier?: 'local' | 'mid' | 'frontier';
+    prompts?: readonly string[];
+    at?: number;
+  } = {},
+): { records: FeedbackRecord[] } {
+  const prompts = options.prompts ?? ['Translate "good morning" into French.', 'What is 2 + 2?'];
+  const features = prompts.map((p) => onlineFeatures(routerWeights as unknown as RouterWeights, p));
+  return {
+    records: Array.from({ length: n }, (_, i) =>
+      feedbackRecord(
+        options.signal ?? 'thumbs-up',
+        { features: features[i % features.length]!, tier: options.tier ?? 'mid', propensity: 1 },
+        { surface: 'tier-assist', task: 'chat', at: (options.at ?? 1_700_000_000_000) + i },
+      ),
+    ),
+  };
 }
