@@ -46,7 +46,7 @@
  */
 import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
@@ -411,6 +411,7 @@ async function main(): Promise<void> {
     args: [...CHROMIUM_ARGS, ...WEBGPU_ARGS],
   });
   const started = new Date();
+  const loadAtStart = loadavg()[0] ?? 0;
 
   const inPage = async <T>(isolated: boolean, script: string): Promise<T> => {
     const page = await context.newPage();
@@ -532,9 +533,20 @@ async function main(): Promise<void> {
 
     // ---- report ----------------------------------------------------------------------------------
     const MB = 1024 * 1024;
+    const load = {
+      start: +loadAtStart.toFixed(2),
+      end: +(loadavg()[0] ?? 0).toFixed(2),
+      cores: cpus().length,
+    };
     console.log(
-      `bench:ondevice  (${chromiumVersion}, ${started.toISOString()}; medians; noisy on a shared machine)`,
+      `bench:ondevice  (${chromiumVersion}, ${started.toISOString()}; medians; load average ${load.start} -> ${load.end} on ${load.cores} cores)`,
     );
+    // Native llama.cpp's threads spin-wait for each other: with other work on the cores its figures
+    // collapse (a 1B decode of 7 tok/s instead of 30 was seen at load ~5), and every ratio with them.
+    if (Math.max(load.start, load.end) > load.cores)
+      console.log(
+        `  WARNING: the load average exceeded the ${load.cores} cores during this run; its figures (native most of all) are not comparable. Re-run on a quiet machine.`,
+      );
     console.log(
       `  ${'shape'.padEnd(14)} ${'type'.padEnd(5)} ${'MB'.padStart(6)} ${'path'.padEnd(10)} ${'thr'.padStart(3)} ${'runs'.padStart(4)} ${'load s'.padStart(7)} ${'prefill'.padStart(8)} ${'decode'.padStart(7)} ${'step ms'.padStart(8)} ${'cached'.padStart(6)} weights`,
     );
@@ -582,6 +594,7 @@ async function main(): Promise<void> {
     const l1 = figures('llama-3.2-1b', undefined, 'wasm-N');
     const l1native = nativeOf('llama-3.2-1b');
     const summary = {
+      loadAverage: load,
       ghostTextModel: ghostChoice
         ? {
             ...ghostChoice,
