@@ -89,6 +89,12 @@ export const ATTRIBUTES = {
   heading: { property: 'heading' },
   'conversation-key': { property: 'conversationKey' },
   'allow-remote-images': { property: 'allowRemoteImages', boolean: true },
+  learning: {
+    property: 'learning',
+    setting: 'kept',
+    schema: z.enum(['on', 'off'], 'learning must be on or off'),
+  },
+  feedback: { property: 'feedback', boolean: true },
 } as const;
 
 type Table = typeof ATTRIBUTES;
@@ -119,6 +125,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   privacy: 'redact',
   tiers: ['local', 'mid', 'frontier'],
   systemPrompt: undefined,
+  learning: 'on',
 };
 
 export const VALIDATED = (Object.keys(ATTRIBUTES) as (keyof Table)[]).filter(

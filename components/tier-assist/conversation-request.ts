@@ -9,6 +9,7 @@ import type { AssistAnswer, AssistEvent, AssistRequest } from '../../src/assist/
 import type { Tier } from '../../src/config/schemas.ts';
 import type { ChatMessage } from '../../src/engines/types.ts';
 import { AbortError, toTierError, type TierError } from '../../src/errors.ts';
+import { REASK_WINDOW_MS } from '../../src/router/feedback.ts';
 import type { Badge, Turn } from '../shared/conversation-store.ts';
 import type {
   AskOptions,
@@ -21,6 +22,8 @@ import type {
 /** What a request reads and writes of its conversation. */
 export interface RequestScope {
   readonly options: ConversationOptions;
+  /** The answer shown as `turn` (and its question's hash), so feedback on it can be recorded later. */
+  answered(turn: Turn, answer: AssistAnswer, questionHash: number): void;
   turns(): Turn[];
   streaming(): StreamingAnswer | undefined;
   set(patch: { turns?: Turn[]; streaming?: StreamingAnswer | undefined; status?: string }): void;
@@ -44,7 +47,8 @@ export class CascadeSlot {
       tiers: s.tiers,
       ...(s.systemPrompt !== undefined ? { systemPrompt: s.systemPrompt } : {}),
     };
-    const key = JSON.stringify([s.gateway, s.token, s.tokenEndpoint, settings]);
+    const store = options.feedbackStore?.();
+    const key = JSON.stringify([s.gateway, s.token, s.tokenEndpoint, settings, s.learning, store]);
     if (this.#entry?.key === key) return this.#entry.cascade;
     const { engine } = options;
     const cascade = (options.createCascade ?? loadCascadeFactory)({
@@ -54,6 +58,10 @@ export class CascadeSlot {
       localEngine: async () => engine.engine,
       localAvailable: () => engine.state.status === 'ready',
       settings,
+      // learning="off": the static router decides; feedback is still recorded for export.
+      learning: s.learning === 'off' ? 'record' : 'learn',
+      feedbackStore: store,
+      onRolledBack: (info) => options.emit('tier-router-rollback', info),
     });
     const entry = { key, cascade };
     this.#entry = entry;
@@ -117,9 +125,9 @@ export async function runRequest(
       onEvent: (event) => onStep(scope, event, question, steps),
       beforeEscalate: ({ from, to, reason }) => emit('tier-escalate', { from, to, reason }, true),
     });
-    scope.set({
-      turns: [...scope.turns(), { role: 'assistant', text: answer.text, badge: badgeOf(answer) }],
-    });
+    const turn: Turn = { role: 'assistant', text: answer.text, badge: badgeOf(answer) };
+    scope.set({ turns: [...scope.turns(), turn] });
+    scope.answered(turn, answer, questionHash(question));
     emit('tier-response', { answer, steps });
   } catch (error) {
     failed(scope, toTierError(error));
@@ -167,4 +175,33 @@ function badgeOf(answer: AssistAnswer): Badge {
     notes: answer.notes,
     ...(answer.escalatedFrom ? { escalatedFrom: answer.escalatedFrom } : {}),
   };
+}
+
+/** A question asked before, kept in memory only as a hash (never the text) for re-ask detection. */
+export interface AskedQuestion {
+  hash: number;
+  at: number;
+  turn: Turn;
+}
+
+/** 32-bit FNV-1a of the normalised question: equal questions compare equal, the text is not kept. */
+export function questionHash(question: string): number {
+  const text = question.trim().toLowerCase().replace(/\s+/g, ' ');
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/**
+ * The answer a new question re-asks: the latest answer to the same question within REASK_WINDOW_MS.
+ * Drops entries older than the window from `asked` (in place).
+ */
+export function reaskedTurn(asked: AskedQuestion[], question: string, now: number): Turn | undefined {
+  const fresh = asked.filter((q) => now - q.at <= REASK_WINDOW_MS);
+  asked.splice(0, asked.length, ...fresh);
+  const hash = questionHash(question);
+  return [...fresh].reverse().find((q) => q.hash === hash)?.turn;
 }

@@ -10,6 +10,7 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { createOrchestrator } from '../../src/assist/runtime.ts';
 import type { AssistAnswer, AssistRequest } from '../../src/assist/types.ts';
+import type { FeedbackSignal } from '../../src/router/feedback.ts';
 import type { Tier } from '../../src/config/schemas.ts';
 import { toTierError, type TierError } from '../../src/errors.ts';
 import {
@@ -20,7 +21,7 @@ import {
 } from '../shared/conversation-store.ts';
 import type { EngineController } from '../shared/engine-controller.ts';
 import type { Settings } from './attributes.ts';
-import type { CascadeSlot, RequestScope } from './conversation-request.ts';
+import type { AskedQuestion, CascadeSlot, RequestScope } from './conversation-request.ts';
 import type { TierAssistEventMap } from './events.ts';
 
 /** The answer being streamed: its text so far and the tier answering. */
@@ -39,7 +40,12 @@ export interface AskOptions {
 /** What the cascade must do for the element (the orchestrator's public API). */
 export interface Cascade {
   ask(request: AssistRequest): Promise<AssistAnswer>;
+  /** Record feedback on an answer (thumbs, "Ask a bigger model", re-ask); false if it cannot. */
+  feedback?(signal: FeedbackSignal, answer: Pick<AssistAnswer, 'tier' | 'learning'>): Promise<boolean>;
 }
+
+/** A thumb the person pressed on an answer. */
+export type Rating = 'up' | 'down';
 export type CascadeFactory = (options: Parameters<typeof createOrchestrator>[0]) => Promise<Cascade>;
 
 export interface ConversationOptions {
@@ -60,6 +66,8 @@ export interface ConversationOptions {
   prepare: () => Promise<unknown>;
   /** Builds the cascade; default: src/assist/runtime.ts, loaded on the first request. */
   createCascade?: CascadeFactory;
+  /** IndexedDB database of the feedback store (default "tier-feedback"). */
+  feedbackStore?: () => string | undefined;
 }
 
 interface State {
@@ -87,6 +95,11 @@ export class ConversationController implements ReactiveController {
   #restored: Promise<void> | undefined;
   #cascade: CascadeSlot | undefined;
   readonly #scope: RequestScope;
+  /** This session's answers that feedback can be recorded for (restored turns have none). */
+  readonly #answers = new WeakMap<Turn, Pick<AssistAnswer, 'tier' | 'learning'>>();
+  readonly #ratings = new WeakMap<Turn, Rating>();
+  /** Recent questions as hashes, for re-ask detection (memory only). */
+  readonly #asked: AskedQuestion[] = [];
 
   constructor(host: Host, options: ConversationOptions) {
     this.#host = host;
@@ -96,6 +109,11 @@ export class ConversationController implements ReactiveController {
       turns: () => this.turns,
       streaming: () => this.streaming,
       set: (patch) => this.#set(patch),
+      answered: (turn, answer, hash) => {
+        const { tier, learning } = answer;
+        this.#answers.set(turn, { tier, ...(learning ? { learning } : {}) });
+        this.#asked.push({ hash, at: Date.now(), turn });
+      },
     };
     host.addController(this);
   }
@@ -173,8 +191,12 @@ export class ConversationController implements ReactiveController {
     const prepared = this.#options.prepare().catch(() => undefined);
     try {
       // The request pipeline is loaded with the runtime, on the first question.
-      const { CascadeSlot, requestContext, runRequest } = await import('./conversation-request.ts');
+      const { CascadeSlot, reaskedTurn, requestContext, runRequest } =
+        await import('./conversation-request.ts');
       this.#cascade ??= new CascadeSlot();
+      // The same question again soon after an answer: that answer did not help.
+      const reasked = options.resend ? undefined : reaskedTurn(this.#asked, question, Date.now());
+      if (reasked) void this.#record(reasked, 're-ask');
       const context = requestContext(before, question, options);
       await runRequest(this.#scope, this.#cascade, question, context, request.signal, prepared);
     } catch (error) {
@@ -220,7 +242,45 @@ export class ConversationController implements ReactiveController {
       .find((t) => t.role === 'user');
     if (!up || !question) return Promise.resolve();
     const forceTier = this.#options.settings().tiers.includes(up) ? up : 'frontier';
+    if (turn) void this.#record(turn, 'ask-bigger');
     return this.ask(question.text, { forceTier, resend: true });
+  }
+
+  /** Whether the answer at `index` can take thumbs (an answer of this session, decided with feedback on). */
+  canRate(index: number): boolean {
+    const turn = this.turns[index];
+    return turn?.role === 'assistant' && this.#answers.get(turn)?.learning !== undefined;
+  }
+
+  /** The thumb pressed on the answer at `index`, if any. */
+  rating(index: number): Rating | undefined {
+    const turn = this.turns[index];
+    return turn ? this.#ratings.get(turn) : undefined;
+  }
+
+  /** Press a thumb on the answer at `index`; pressing the pressed one again releases it (nothing recorded). */
+  rate(index: number, rating: Rating): void {
+    const turn = this.turns[index];
+    if (!turn || !this.canRate(index)) return;
+    if (this.#ratings.get(turn) === rating) this.#ratings.delete(turn);
+    else {
+      this.#ratings.set(turn, rating);
+      void this.#record(turn, rating === 'up' ? 'thumbs-up' : 'thumbs-down');
+    }
+    this.#host.requestUpdate();
+  }
+
+  /** Fire `tier-feedback` and record the signal through the cascade's learner (best effort). */
+  async #record(turn: Turn, signal: FeedbackSignal): Promise<void> {
+    const answer = this.#answers.get(turn);
+    if (!answer?.learning || !this.#cascade) return;
+    this.#options.emit('tier-feedback', { signal, tier: answer.tier });
+    try {
+      const cascade = await this.#cascade.get(this.#options);
+      await cascade.feedback?.(signal, answer);
+    } catch {
+      // Feedback never breaks the conversation (no IndexedDB, a record that does not parse).
+    }
   }
 
   /** Cancel the running request. */

@@ -1,6 +1,8 @@
 /** The events <tier-assist> fires (all bubble and are composed): names and detail shapes are public API. */
 import type { AssistAnswer, AssistEvent } from '../../src/assist/types.ts';
+import type { Tier } from '../../src/config/schemas.ts';
 import type { TierError } from '../../src/errors.ts';
+import type { FeedbackSignal } from '../../src/router/feedback.ts';
 import type { Decision } from '../../src/router/types.ts';
 import type { DownloadProgress } from '../shared/engine-controller.ts';
 
@@ -27,6 +29,19 @@ export interface TierErrorDetail {
   setting?: string;
 }
 
+export interface TierFeedbackDetail {
+  /** What the person (or the verifier) said about the answer; no text is recorded. */
+  signal: FeedbackSignal;
+  /** The tier whose answer it is about. */
+  tier: Tier;
+}
+export interface TierRouterRollbackDetail {
+  /** The serving router version after the rollback. */
+  version: number;
+  /** Rollbacks so far in this browser. */
+  rollbacks: number;
+}
+
 /** Event name -> detail, for the element's typed `#emit`. */
 export interface TierAssistEventMap {
   'tier-route': TierRouteDetail;
@@ -35,6 +50,8 @@ export interface TierAssistEventMap {
   'tier-after-escalate': TierEscalateDetail;
   'tier-error': TierErrorDetail;
   'tier-model-progress': DownloadProgress;
+  'tier-feedback': TierFeedbackDetail;
+  'tier-router-rollback': TierRouterRollbackDetail;
 }
 
 export type TierRouteEvent = CustomEvent<TierRouteDetail>;
@@ -42,6 +59,8 @@ export type TierResponseEvent = CustomEvent<TierResponseDetail>;
 export type TierEscalateEvent = CustomEvent<TierEscalateDetail>;
 export type TierErrorEvent = CustomEvent<TierErrorDetail>;
 export type TierModelProgressEvent = CustomEvent<DownloadProgress>;
+export type TierFeedbackEvent = CustomEvent<TierFeedbackDetail>;
+export type TierRouterRollbackEvent = CustomEvent<TierRouterRollbackDetail>;
 
 declare global {
   interface GlobalEventHandlersEventMap {
@@ -51,5 +70,7 @@ declare global {
     'tier-after-escalate': TierEscalateEvent;
     'tier-error': TierErrorEvent;
     'tier-model-progress': TierModelProgressEvent;
+    'tier-feedback': TierFeedbackEvent;
+    'tier-router-rollback': TierRouterRollbackEvent;
   }
 }

@@ -130,6 +130,10 @@ export const styles = [
     .actions:empty {
       display: none;
     }
+    [part~='thumb-button'][aria-pressed='true'] {
+      border-color: var(--_accent);
+      box-shadow: inset 0 0 0 1px var(--_accent);
+    }
     textarea {
       width: 100%;
       font: inherit;

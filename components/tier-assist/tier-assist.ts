@@ -36,6 +36,8 @@ type Renderer = (markdown: string, options?: { allowRemoteImages?: boolean }) =>
  * @event tier-after-escalate - The escalation went ahead. `detail: {from, to, reason}`.
  * @event tier-error - An attribute is invalid, or a request failed. `detail: {error, code, attribute?, setting?}`.
  * @event tier-model-progress - Model download/load progress. `detail: {phase, loadedBytes, totalBytes, fromCache, etaSeconds}`.
+ * @event tier-feedback - Feedback on an answer was recorded (thumbs, "Ask a bigger model", a re-ask of the same question). `detail: {signal, tier}`; no text.
+ * @event tier-router-rollback - A refit of this browser's learned router lowered the observed quality and was rolled back by itself. `detail: {version, rollbacks}`.
  *
  * @csspart base - The outer container.
  * @csspart header - The heading row.
@@ -47,6 +49,7 @@ type Renderer = (markdown: string, options?: { allowRemoteImages?: boolean }) =>
  * @csspart message - One message (also `message-user` / `message-assistant`).
  * @csspart answer - The rendered Markdown of an answer.
  * @csspart badge - Where an answer came from: tier, model, latency, cost, reason.
+ * @csspart thumb-button - The thumbs up/down buttons (also `thumbs-up` / `thumbs-down`), with the `feedback` attribute.
  * @csspart note - A note under an answer (fallback, redaction...).
  * @csspart error - An error message.
  * @csspart form - The prompt form.
@@ -102,6 +105,12 @@ export class TierAssist extends LitElement {
   declare conversationKey: string | undefined;
   /** @attr allow-remote-images */
   declare allowRemoteImages: boolean;
+  /** @attr learning on | off: route with what this browser learned from feedback (default on); off: the static router (feedback is still recorded). */
+  declare learning: string | undefined;
+  /** @attr feedback Show thumbs up/down under each answer (recorded as feedback, never with text). */
+  declare feedback: boolean;
+  /** IndexedDB database of the feedback store and the learned router (default "tier-feedback"). */
+  feedbackStore: string | undefined;
   /** Inject an on-device engine provider (tests, custom engines); default: src/engines, loaded lazily. */
   engineProvider: LocalEngineProvider | undefined;
 
@@ -119,6 +128,8 @@ export class TierAssist extends LitElement {
     this.placeholder = 'Ask a question…';
     this.heading = 'Assistant';
     this.allowRemoteImages = false;
+    this.feedback = false;
+    this.feedbackStore = undefined;
     this.errors = {};
     this.renderer = undefined;
     this.engineProvider = undefined;
@@ -138,6 +149,7 @@ export class TierAssist extends LitElement {
       blocked: () =>
         Object.keys(this.errors).length > 0 ? 'Fix the attribute errors shown above first.' : undefined,
       prepare: () => this.#loadRenderer(),
+      feedbackStore: () => this.feedbackStore,
     });
   }
 
@@ -401,6 +413,7 @@ export class TierAssist extends LitElement {
       ${(turn.badge?.notes ?? []).map((n) => html`<p part="note" class="note">${n}</p>`)}
       <div class="actions">
         ${turn.text ? html`<button part="button copy-button" type="button" @click=${() => void this.#copy(turn.text)}>Copy</button>` : nothing}
+        ${this.feedback && this.#conversation.canRate(index) ? this.#renderThumbs(index) : nothing}
         ${
           this.#conversation.canAskBigger(index)
             ? html`<button
@@ -414,6 +427,21 @@ export class TierAssist extends LitElement {
         }
       </div>
     </li>`;
+  }
+
+  #renderThumbs(index: number): TemplateResult {
+    const rating = this.#conversation.rating(index);
+    const thumb = (value: 'up' | 'down', label: string, glyph: string) =>
+      html`<button
+        part="button thumb-button thumbs-${value}"
+        type="button"
+        aria-label=${label}
+        aria-pressed=${rating === value ? 'true' : 'false'}
+        @click=${() => this.#conversation.rate(index, value)}
+      >
+        ${glyph}
+      </button>`;
+    return html`${thumb('up', 'Good answer', '👍')}${thumb('down', 'Bad answer', '👎')}`;
   }
 
   #renderStreaming(s: StreamingAnswer): TemplateResult {

@@ -24,7 +24,7 @@ import {
   remoteMessages,
   type StepContext,
 } from './cascade-steps.ts';
-import type { AssistDeps } from './types.ts';
+import type { AssistDeps, LearningTag } from './types.ts';
 
 /** One request on its way through the cascade. */
 interface Run extends StepContext {
@@ -32,6 +32,8 @@ interface Run extends StepContext {
   deps: AssistDeps;
   policy: CascadePolicy;
   decision: Decision;
+  /** What feedback on this answer needs, when a learner decided. */
+  learning?: LearningTag;
   privacy: PrivacyAction;
   pii: PiiKind[];
   notes: string[];
@@ -54,7 +56,7 @@ function decide(ctx: StepContext, request: CascadeRequest, deps: AssistDeps, pol
   const pii = [...new Set(privacy.spans.map((s) => s.kind))];
   ctx.emit({ type: 'privacy', action: privacy.action, kinds: pii, atMs: ctx.at() });
   const routeStart = performance.now();
-  let decision = deps.route(request.prompt, {
+  const context = {
     task: request.task,
     quality: policy.quality,
     ...request.context,
@@ -63,7 +65,9 @@ function decide(ctx: StepContext, request: CascadeRequest, deps: AssistDeps, pol
     piiFound: privacy.piiFound,
     privacy: policy.privacy,
     userAskedBigger: request.forceTier !== undefined,
-  });
+  };
+  const learned = deps.learner?.route(request.prompt, context);
+  let decision = learned ? learned.decision : deps.route(request.prompt, context);
   const force = request.forceTier;
   if (force && decision.tier !== force && privacy.action !== 'local-only') {
     decision = {
@@ -74,7 +78,7 @@ function decide(ctx: StepContext, request: CascadeRequest, deps: AssistDeps, pol
     };
   }
   ctx.emit({ type: 'route', decision, durationMs: performance.now() - routeStart, atMs: ctx.at() });
-  return { privacy, pii, decision };
+  return { privacy, pii, decision, ...(learned ? { learning: learned.tag } : {}) };
 }
 
 /** The messages the device sees: the system prompt and only the last turns when the policy says so. */
@@ -185,6 +189,11 @@ async function verifyAndEscalate(run: Run, local: Attempt): Promise<Attempt> {
     ...(local.logprobs ? { logprobs: local.logprobs } : {}),
   });
   run.emit({ type: 'verify', verdict, durationMs: performance.now() - verifyStart, atMs: run.at() });
+  if (run.learning && run.deps.learner) {
+    // Every on-device verdict is feedback; recording never holds up (or fails) the answer.
+    const signal = verdict.accept ? 'verifier-accept' : 'verifier-reject';
+    void run.deps.learner.record(signal, 'local', run.learning, run.request.task).catch(() => undefined);
+  }
   const next = nextRemote(run);
   if (verdict.accept || !next || run.privacy.action === 'local-only' || !run.deps.remote) return local;
   const info = { from: 'local' as const, to: next, reason: verdict.reason, rejectedText: local.text };
@@ -260,6 +269,7 @@ function answerOf(run: Run, attempt: Attempt): CascadeAnswer {
     notes: run.notes,
     pii: run.pii,
     redacted,
+    ...(run.learning ? { learning: run.learning } : {}),
   };
 }
 

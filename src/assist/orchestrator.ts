@@ -7,6 +7,7 @@
 import type { ChatMessage } from '../engines/types.ts';
 import { runCascade } from './cascade.ts';
 import type { CascadeEvent, CascadeRequest } from './cascade-types.ts';
+import type { FeedbackSignal } from '../router/feedback.ts';
 import type { AssistAnswer, AssistDeps, AssistEvent, AssistRequest, AssistSettings } from './types.ts';
 
 export const DEFAULT_SETTINGS: AssistSettings = {
@@ -67,5 +68,16 @@ export class Orchestrator {
       booking: 'answer',
       localHistoryTurns: LOCAL_HISTORY_TURNS,
     });
+  }
+
+  /**
+   * Record what the person did after an answer (thumbs, "Ask a bigger model", a re-ask). Resolves false
+   * when there is nothing to record it with (no learner, or the answer was decided without one).
+   */
+  async feedback(signal: FeedbackSignal, answer: Pick<AssistAnswer, 'tier' | 'learning'>): Promise<boolean> {
+    const learner = this.deps.learner;
+    if (!learner || !answer.learning) return false;
+    await learner.record(signal, answer.tier, answer.learning, 'chat');
+    return true;
   }
 }

@@ -4,6 +4,8 @@ import type { ChatMessage, EngineCapabilities, LocalEngine, TextStream } from '.
 import type { PiiKind } from '../privacy/index.ts';
 import type { RemoteChatRequest, RemoteResult } from '../remote/index.ts';
 import type { Decision, RouteContext } from '../router/types.ts';
+import type { FeedbackSignal } from '../router/feedback.ts';
+import type { OnlineFeatures } from '../router/online-features.ts';
 import type { TierError } from '../errors.ts';
 
 /** The router's verdict on an answer (same shape as src/router's `Verdict`). */
@@ -37,8 +39,27 @@ export interface LedgerSink {
 export type CascadeEngine = Pick<LocalEngine, 'chat' | 'complete'> &
   Partial<Pick<LocalEngine, 'model'>> & { capabilities: Pick<EngineCapabilities, 'logprobs'> };
 
+/**
+ * What a feedback record needs of the decision behind an answer (issue 15): the router's compact
+ * features (no text), the decision's propensity and the serving version.
+ */
+export interface LearningTag {
+  features: OnlineFeatures;
+  propensity: number;
+  version?: number;
+}
+
+/** A router that learns from feedback (src/assist/learning.ts's Learner). */
+export interface RouteLearner {
+  route(text: string, context?: RouteContext): { decision: Decision; tag: LearningTag };
+  /** Record (and learn from) what happened after an answer of `tier`. */
+  record(signal: FeedbackSignal, tier: Tier, tag: LearningTag, task?: TaskKind): Promise<unknown>;
+}
+
 export interface AssistDeps {
   route(text: string, context?: RouteContext): Decision;
+  /** When given, decides instead of `route` and records the verifier's verdict on on-device answers. */
+  learner?: RouteLearner | undefined;
   verifyAnswer(input: AssistVerifyInput): AssistVerdict;
   /**
    * The on-device engine, ready to generate; undefined when none is ready (no consent yet, the device
@@ -103,6 +124,8 @@ export interface AssistAnswer {
   /** Personal data found in the request (kinds only). */
   pii: PiiKind[];
   redacted: boolean;
+  /** What feedback on this answer must carry (present when a learner decided the route). */
+  learning?: LearningTag;
 }
 
 interface Timed {
