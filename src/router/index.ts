@@ -58,39 +58,5 @@ export function verifyAnswer(input: VerifyInput): Verdict {
   return router().verifyAnswer(input);
 }
 
-// The online router (learns from revealed feedback; docs/adr/0004-online-router.md).
-export { createOnlineRouter } from './online.ts';
-export type {
-  CreateOnlineRouterOptions,
-  LearnResult,
-  OnlineDecideOptions,
-  OnlineDecision,
-  OnlineFeedback,
-  OnlineRouter,
-  RefitResult,
-} from './online.ts';
-export {
-  DEFAULT_BUCKETS,
-  onlineFeatures,
-  onlineFeaturesFrom,
-  type OnlineFeatures,
-} from './online-features.ts';
-export {
-  DEFAULT_ONLINE_CONFIG,
-  parseOnlineConfig,
-  parseOnlineState,
-  type OnlineConfig,
-  type OnlineState,
-} from './online-state.ts';
-export {
-  FEEDBACK_SIGNALS,
-  MAX_FEEDBACK_BATCH,
-  MAX_STORED_FEEDBACK,
-  REASK_WINDOW_MS,
-  feedbackRecord,
-  outcomeOf,
-  parseFeedbackBatch,
-  parseFeedbackRecord,
-  type FeedbackRecord,
-  type FeedbackSignal,
-} from './feedback.ts';
+// The online router and feedback records live behind src/router/learning.ts: they need zod, and a page
+// that only routes must not download it (bench:router's bundle is this file).

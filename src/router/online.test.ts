@@ -4,14 +4,14 @@ import { ConfigError } from '../errors.ts';
 import { mulberry32 } from '../prng.ts';
 import { DENSE_NAMES } from './features.ts';
 import weights from './weights.json' with { type: 'json' };
+import type { RouterWeights } from './index.ts';
 import {
   createOnlineRouter,
   onlineFeatures,
   parseOnlineState,
   type OnlineFeatures,
   type OnlineRouter,
-  type RouterWeights,
-} from './index.ts';
+} from './learning.ts';
 
 const D = DENSE_NAMES.length;
 /** A request kind: static scores plus a few active buckets and dense values that identify it. */

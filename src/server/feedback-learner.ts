@@ -19,7 +19,7 @@ import {
   type OnlineConfig,
   type OnlineRouter,
   type OnlineState,
-} from '../router/index.ts';
+} from '../router/learning.ts';
 import type { FeedbackRouterSnapshot, FeedbackStore } from './stores/types.ts';
 
 export interface FeedbackLearningOptions {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { feedbackBatch } from '../../test/support/server.ts';
 import { startRedis, type RedisServer } from '../../test/support/redis.ts';
-import { parseOnlineState } from '../router/index.ts';
+import { parseOnlineState } from '../router/learning.ts';
 import { createFeedbackLearner } from './feedback-learner.ts';
 import { createMemoryStore } from './stores/memory.ts';
 import { createRedisStore } from './stores/redis.ts';

@@ -9,7 +9,7 @@
  */
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { InvalidInputError, PayloadTooLargeError } from '../errors.ts';
-import { MAX_FEEDBACK_BATCH, parseFeedbackBatch } from '../router/index.ts';
+import { MAX_FEEDBACK_BATCH, parseFeedbackBatch } from '../router/learning.ts';
 import {
   createFeedbackLearner,
   type FeedbackLearningOptions,

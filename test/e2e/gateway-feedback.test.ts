@@ -7,7 +7,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayErrorBodySchema } from '../../src/config/index.ts';
-import { MAX_FEEDBACK_BATCH, parseOnlineState, type OnlineState } from '../../src/router/index.ts';
+import { MAX_FEEDBACK_BATCH, parseOnlineState, type OnlineState } from '../../src/router/learning.ts';
 import { startGateway, type RunningGateway } from '../support/gateway.ts';
 import { startRedis, type RedisServer } from '../support/redis.ts';
 import { feedbackBatch } from '../support/server.ts';

@@ -9,13 +9,13 @@ import { GatewayMetrics } from '../../src/server/metrics.ts';
 import { createMemoryStore } from '../../src/server/stores/memory.ts';
 import { createMemoryUsageLog } from '../../src/server/usage.ts';
 import { startUpstream, type Upstream, type UpstreamOptions } from './upstream.ts';
+import type { RouterWeights } from '../../src/router/index.ts';
 import {
   feedbackRecord,
   onlineFeatures,
   type FeedbackRecord,
   type FeedbackSignal,
-  type RouterWeights,
-} from '../../src/router/index.ts';
+} from '../../src/router/learning.ts';
 import routerWeights from '../../src/router/weights.json' with { type: 'json' };
 
 export const SECRET = 'site-secret-0123456789abcdef';
