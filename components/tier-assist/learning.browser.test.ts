@@ -3,6 +3,7 @@
  * with the generated tiny GGUF model, feedback recorded in the real IndexedDB feedback store, the
  * per-user online router refitted from it and rolled back by itself on a planted quality drop.
  */
+import axe from 'axe-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { userEvent } from 'vitest/browser';
 import { Learner } from '../../src/assist/learning.ts';
@@ -204,10 +205,12 @@ describe('<tier-assist> records feedback on every answer', () => {
     await until(async () => signals(await store.records()).includes('re-ask'), 'the re-ask record');
   });
 
-  it('keyboard: Tab reaches the thumbs, Enter and Space press them', async () => {
+  it('keyboard: Tab reaches the thumbs, Enter and Space press them; no axe violations', async () => {
     const el = await mount(storeName(), { feedback: '' });
     await el.ask('Say hello.');
     await el.updateComplete;
+    const result = await axe.run(el, { rules: { region: { enabled: false } } });
+    expect(result.violations.map((v) => v.id)).toEqual([]);
     $<HTMLButtonElement>(el, '[part~="copy-button"]')!.focus();
     await userEvent.keyboard('{Tab}');
     const active = () => el.shadowRoot!.activeElement as HTMLElement;
