@@ -1,7 +1,7 @@
 /**
  * The heavy half of <tier-assist>, loaded on the first request: the router (with its weights), the
- * gateway client (one per gateway and credentials, src/remote/factory.ts), the ledger and the
- * orchestrator. Kept out of the element's first load.
+ * gateway client (one per gateway and credentials, src/remote/factory.ts), the ledger, the feedback
+ * store with the per-user learner (learning.ts) and the orchestrator. Kept out of the element's first load.
  */
 import { FeedbackStore } from '../ledger/feedback-store.ts';
 import { Ledger } from '../ledger/index.ts';
