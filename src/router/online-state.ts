@@ -69,7 +69,7 @@ export const DEFAULT_ONLINE_CONFIG: OnlineConfig = {
   exploreWindow: 500,
   exploreBand: 0.15,
   exploreDecay: 0,
-  learningRate: 0.02,
+  learningRate: 0.05,
   l2: 1e-4,
   maxImportanceWeight: 10,
   verifierWeight: 0.3,
