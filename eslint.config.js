@@ -63,6 +63,7 @@ const PURE = [
   'src/ledger/latency.ts',
   'src/ledger/what-if.ts',
   'src/ledger/learning-curve.ts',
+  'src/ledger/expected-quality.ts',
   'src/autocomplete/prefix-window.ts',
   'src/autocomplete/suggestion.ts',
 ];

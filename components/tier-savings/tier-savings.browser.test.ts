@@ -2,7 +2,9 @@ import axe from 'axe-core';
 import { deleteDB } from 'idb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { page } from 'vitest/browser';
+import type { Tier } from '../../src/config/schemas.ts';
 import { Ledger } from '../../src/ledger/ledger.ts';
+import { feedbackRecord, type FeedbackSignal } from '../../src/router/feedback.ts';
 import { formatUsd } from '../../src/ledger/money.ts';
 import { seedDemoLedger } from './demo-seed.ts';
 import './tier-savings.ts';
@@ -25,6 +27,8 @@ async function seed(name: string): Promise<Ledger> {
 }
 
 async function mount(attrs: Record<string, string>): Promise<TierSavings> {
+  // Tall enough for the whole dashboard, so its screenshot holds every section.
+  await page.viewport(414, 1400);
   const el = document.createElement('tier-savings');
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
   el.style.width = '380px';
@@ -105,6 +109,80 @@ describe('<tier-savings>', () => {
     expect(
       results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
     ).toEqual([]);
+  });
+
+  it('shows what each choice buys: 30-day cost beside the quality it keeps, with the source', async () => {
+    const ledger = await seed('savings-trade');
+    const month = await ledger.summary('30d');
+    ledger.close();
+    const el = await mount({ 'ledger-name': 'savings-trade', now: new Date(NOW).toISOString() });
+    const root = el.shadowRoot!;
+    const rows = [...root.querySelectorAll('table[part="trade"] tbody tr')].map((tr) =>
+      [...tr.children].map((c) => c.textContent!.trim()),
+    );
+    // All mid by hand: Haiku 4.5 at $1/M input, $0.10/M cached input, $5/M output on the month's tokens.
+    const mid =
+      ((month.inputTokens - month.cachedInputTokens) * 1 +
+        month.cachedInputTokens * 0.1 +
+        month.outputTokens * 5) /
+      1e6;
+    expect(rows).toEqual([
+      ['All frontier', formatUsd(month.frontierCostUsd), '100.0%'],
+      ['All mid (same tokens, mid prices)', formatUsd(mid), '85.3%'],
+      ['Routed (what you paid)', formatUsd(month.costUsd), '98.2%'],
+    ]);
+    const source = root.querySelector('[part="quality-source"]')!.textContent!.replace(/\s+/g, ' ');
+    expect(source).toContain('measured on RouterBench test split (945 prompts');
+    expect(source).toContain('knob 0.94');
+    expect(source).toContain('routed 95% interval 97.0%–99.4%');
+  });
+
+  it('draws the learning curve from feedback records, with an empty state that says what to do', async () => {
+    (await seed('savings-learning')).close();
+    const el = await mount({ 'ledger-name': 'savings-learning', now: new Date(NOW).toISOString() });
+    const root = el.shadowRoot!;
+    expect(root.querySelector('[part="learning-empty"]')!.textContent).toContain(
+      'No feedback yet. Turn on the thumbs in <tier-assist feedback>',
+    );
+    expect(root.querySelector('table[part="learning"]')).toBeNull();
+
+    const features = { scores: { local: 0.5, mid: 0.8 }, dense: [], idx: [], val: [] };
+    const start = Date.UTC(2026, 10, 2, 9);
+    const at = (day: number, signal: FeedbackSignal, tier: Tier) =>
+      feedbackRecord(
+        signal,
+        { features, tier, propensity: 1 },
+        { surface: 'tier-assist', at: start + day * 86_400_000 },
+      );
+    el.feedback = [
+      // week 1: 4 rated on mid (2 good), 2 on the frontier (both good); one on-device answer checked
+      at(0, 'thumbs-up', 'mid'),
+      at(0, 'thumbs-up', 'mid'),
+      at(1, 'thumbs-down', 'mid'),
+      at(1, 'ask-bigger', 'mid'),
+      at(2, 'thumbs-up', 'frontier'),
+      at(2, 'thumbs-up', 'frontier'),
+      at(2, 'verifier-accept', 'local'),
+      // week 2: 4 rated on-device, 3 good
+      at(8, 'thumbs-up', 'local'),
+      at(8, 'thumbs-up', 'local'),
+      at(9, 'thumbs-up', 'local'),
+      at(9, 're-ask', 'local'),
+    ];
+    await el.updateComplete;
+    expect(root.querySelector('[part="learning-empty"]')).toBeNull();
+    const rows = [...root.querySelectorAll('table[part="learning"] tbody tr')].map((tr) =>
+      [...tr.children].map((c) => c.textContent!.trim()),
+    );
+    // week 1 saving: 4 x (1 - 1/3) + 2 x 0 over 6 = 44%; week 2: all on-device = 100%
+    expect(rows).toEqual([
+      ['1 (from 2026-11-02)', '6', '67%', '44%', '100% of 1'],
+      ['2 (from 2026-11-09)', '4', '75%', '100%', '–'],
+    ]);
+    const summary = [...root.querySelectorAll('p.note')].map((p) => p.textContent!.replace(/\s+/g, ' '));
+    expect(summary).toContain(' Week 1 to 2: judged good 67% → 75%, saving 44% → 100%. ');
+    const results = await axe.run(el);
+    expect(results.violations.map((v) => v.id)).toEqual([]);
   });
 
   it('updates when another ledger instance records a request (BroadcastChannel)', async () => {

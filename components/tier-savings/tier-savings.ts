@@ -1,9 +1,13 @@
-import { LitElement, html, type PropertyValues } from 'lit';
+import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import type { Tier } from '../../src/config/schemas.ts';
 import { toTierError } from '../../src/errors.ts';
 import { Ledger, ledgerChannelName, DEFAULT_LEDGER_NAME } from '../../src/ledger/ledger.ts';
-import { formatUsd } from '../../src/ledger/money.ts';
+import { learningCurve, type LearningWeek } from '../../src/ledger/learning-curve.ts';
+import { NANOS_PER_USD, formatUsd } from '../../src/ledger/money.ts';
+import { PRICES, costNanos } from '../../src/ledger/prices.ts';
 import type { Summary } from '../../src/ledger/summary.ts';
+import { expectedQuality } from '../../src/ledger/expected-quality.ts';
+import type { FeedbackRecord } from '../../src/router/feedback.ts';
 import { TIER_NAMES, latencyChart, ms, pct, seriesChart, tierShareChart } from './charts.ts';
 import { loadSavingsData, type SavingsData } from './savings-data.ts';
 import { styles } from './tier-savings.styles.ts';
@@ -22,14 +26,27 @@ export async function defineWhatIf(): Promise<void> {
 }
 
 const TIERS: Tier[] = ['local', 'mid', 'frontier'];
+const pct1 = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+/** The month's tokens at the default mid model's prices: what sending everything to mid would have cost. */
+function allMidUsd(s: Summary): number {
+  const { inputTokens, outputTokens, cachedInputTokens } = s;
+  const nanos = costNanos(PRICES.defaults.mid, { inputTokens, outputTokens, cachedInputTokens });
+  return (nanos ?? 0) / NANOS_PER_USD;
+}
 
 /**
- * @summary What routing saved: money vs all-frontier (today, 7 and 30 days), the share of requests per
- * tier, latency p50/p95 per tier and a daily series, drawn as accessible SVG with a data-table fallback.
+ * @summary What routing saved: money vs all-frontier (today, 7 and 30 days), what each choice buys
+ * (30-day cost all-frontier, all-mid and routed beside the accuracy each keeps, with its source), the share
+ * of requests per tier, latency p50/p95 per tier, a daily series, and the learning curve of the site's own
+ * router (per week of feedback: the share of answers judged good and the saving), drawn as accessible SVG
+ * and tables.
  *
  * Reads from a Ledger: set the `ledger-name` attribute (the IndexedDB ledger to open), or the
  * `ledger` property, or give ready summaries in the `data` property. Redraws when the ledger records a
- * request (its `change` event, or a BroadcastChannel message from any other page or context).
+ * request (its `change` event, or a BroadcastChannel message from any other page or context). The
+ * learning curve reads the `feedback` property (the FeedbackRecord[] of the feedback store; set it again
+ * to redraw).
  *
  * @event tier-savings-update - After new figures are drawn. `detail` is the SavingsData.
  *
@@ -43,6 +60,10 @@ const TIERS: Tier[] = ['local', 'mid', 'frontier'];
  * @csspart table-toggle - The button that shows the data as tables.
  * @csspart tables - The data tables.
  * @csspart empty - The message when nothing is recorded yet.
+ * @csspart trade - The table of cost beside expected quality for all-frontier, all-mid and routed.
+ * @csspart quality-source - Where the expected-quality figures were measured.
+ * @csspart learning - The learning-curve table (per week of feedback).
+ * @csspart learning-empty - The message when no feedback is recorded yet, saying how to get some.
  * @csspart error - The message when the ledger cannot be read.
  *
  * @cssproperty --tier-background - Background colour.
@@ -70,6 +91,7 @@ export class TierSavings extends LitElement {
     showTable: { type: Boolean, attribute: 'show-table', reflect: true },
     ledger: { attribute: false },
     data: { attribute: false },
+    feedback: { attribute: false },
     error: { state: true },
   };
 
@@ -85,7 +107,11 @@ export class TierSavings extends LitElement {
   declare ledger: Ledger | undefined;
   /** Summaries to draw; filled from the ledger, or set directly to draw without one. */
   declare data: SavingsData | undefined;
+  /** Feedback records of the site's router (from the feedback store) for the learning curve. */
+  declare feedback: readonly FeedbackRecord[] | undefined;
   declare error: string | undefined;
+
+  #curve: LearningWeek[] = [];
 
   #opened: Ledger | undefined;
   #openedKey = '';
@@ -114,6 +140,7 @@ export class TierSavings extends LitElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('ledger') || changed.has('ledgerName') || changed.has('now')) void this.#connectSource();
+    if (changed.has('feedback')) this.#curve = learningCurve(this.feedback ?? []);
   }
 
   #unsubscribe(): void {
@@ -200,6 +227,56 @@ export class TierSavings extends LitElement {
     </li>`;
   }
 
+  #trade(m: Summary) {
+    const q = expectedQuality();
+    const rows = [
+      ['All frontier', m.frontierCostUsd, q.frontier],
+      ['All mid (same tokens, mid prices)', allMidUsd(m), q.mid],
+      ['Routed (what you paid)', m.costUsd, q.routed],
+    ] as const;
+    return html`${dataTable(
+        'What each choice buys, 30 days',
+        ['Configuration', 'Cost', 'Expected quality*'],
+        rows.map(([name, usd, quality]) => [name, formatUsd(usd), pct1(quality)]),
+        'trade',
+      )}
+      <p class="note" part="quality-source">
+        * Accuracy kept relative to all-frontier, measured on
+        ${q.source}${
+          q.routedCi95 ? `; routed 95% interval ${pct1(q.routedCi95[0])}–${pct1(q.routedCi95[1])}` : ''
+        }.
+        A benchmark's mix, not your traffic.
+      </p>`;
+  }
+
+  #learning() {
+    const weeks = this.#curve;
+    const rated = weeks.filter((w) => w.answers > 0);
+    if (rated.length === 0)
+      return html`<p part="learning-empty">
+        No feedback yet. Turn on the thumbs in &lt;tier-assist feedback&gt;: each rating, “Ask a bigger model”
+        and repeated question counts here per week.
+      </p>`;
+    const [a, b] = [rated[0]!, rated.at(-1)!];
+    const p = (x: number | null) => (x === null ? '–' : pct(x));
+    return html`<p class="note">
+        Week ${a.week} to ${b.week}: judged good ${p(a.quality)} → ${p(b.quality)}, saving ${p(a.saving)} →
+        ${p(b.saving)}.
+      </p>
+      ${dataTable(
+        'Per week of feedback',
+        ['Week', 'Rated answers', 'Judged good', 'Saving (est.)', 'Verifier accepted (on-device)'],
+        weeks.map((w) => [
+          `${w.week} (from ${w.start})`,
+          w.answers,
+          p(w.quality),
+          p(w.saving),
+          w.verifierAccept === null ? '–' : `${pct(w.verifierAccept)} of ${w.verifierChecks}`,
+        ]),
+        'learning',
+      )}`;
+  }
+
   #tables(d: SavingsData) {
     const m = d.month;
     const periods = [
@@ -272,7 +349,8 @@ export class TierSavings extends LitElement {
       ${
         m.requests === 0
           ? html`<p part="empty">No requests recorded in the last 30 days yet.</p>`
-          : html`<h3>Requests per tier</h3>
+          : html`${this.#trade(m)}
+              <h3>Requests per tier</h3>
               ${tierShareChart(m)}
               <ul class="legend">
                 ${TIERS.map(
@@ -292,6 +370,8 @@ export class TierSavings extends LitElement {
                 <li><span class="swatch frontier-cost" aria-hidden="true"></span>All-frontier</li>
               </ul>`
       }
+      <h3>How your router is learning</h3>
+      ${this.#learning()}
       <button
         part="table-toggle"
         aria-expanded=${this.showTable ? 'true' : 'false'}
@@ -309,8 +389,9 @@ function dataTable(
   caption: string,
   columns: readonly string[],
   rows: readonly (readonly (string | number)[])[],
+  part?: string,
 ) {
-  return html`<table>
+  return html`<table part=${part ?? nothing}>
     <caption>
       ${caption}
     </caption>

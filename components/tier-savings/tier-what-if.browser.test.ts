@@ -44,6 +44,30 @@ describe('<tier-what-if>', () => {
     expect(root.querySelector('.reason')!.textContent!.length).toBeGreaterThan(5);
   });
 
+  it('shows the quality each configuration keeps beside its cost, with the source of the figures', async () => {
+    const el = await mount();
+    const root = el.shadowRoot!;
+    const table = root.querySelector('[part="result"] table')!;
+    const headers = [...table.querySelectorAll('thead th')].map((th) => th.textContent!.trim());
+    expect(headers).toContain('Expected quality*');
+    const row = (name: string) =>
+      [...table.querySelectorAll('tbody tr')]
+        .find((tr) => tr.querySelector('th')!.textContent!.trim() === name)!
+        .querySelectorAll('td');
+    const col = headers.indexOf('Expected quality*') - 1; // the row header is a th
+    expect(row('All frontier')[col]!.textContent).toBe('100.0%');
+    expect(row('All mid')[col]!.textContent).toBe('85.3%');
+    expect(row('Routed')[col]!.textContent).toBe('98.2%');
+    const source = root.querySelector('[part="quality-source"]')!.textContent!.replace(/\s+/g, ' ');
+    expect(source).toContain('RouterBench test split (945 prompts');
+    expect(source).toContain('routed keeps 98.2% (95% interval 97.0%–99.4%), all mid 85.3%');
+    // The sample routes some prompts to paid tiers: all-mid is cheaper, and the page says what it gives up.
+    expect(el.result!.monthly.mid).toBeLessThan(el.result!.monthly.routed);
+    expect(root.querySelector('[part="trade"]')!.textContent!.replace(/\s+/g, ' ')).toMatch(
+      /All mid is \$[\d,.]+ a month cheaper than routed, but keeps 85\.3% of frontier accuracy where routed keeps 98\.2%/,
+    );
+  });
+
   it('says what is wrong with a bad line, and passes axe', async () => {
     const el = await mount();
     el.prompts = '{"prompt": "hi", "task": "poetry"}';

@@ -7,6 +7,7 @@ import { route } from '../../src/router/index.ts';
 import { TIER_NAMES, ms, pct } from './charts.ts';
 
 const TIERS: Tier[] = ['local', 'mid', 'frontier'];
+const pct1 = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 export const SAMPLE_PROMPTS = [
   'What time does the store open on Sundays?',
@@ -19,7 +20,8 @@ export const SAMPLE_PROMPTS = [
 
 /**
  * @summary The what-if calculator in the browser: paste prompts and a daily volume, see what a month would
- * cost all-frontier, all-mid and routed by tier-assist's router, the tier mix, latency and the router's reasons.
+ * cost all-frontier, all-mid and routed by tier-assist's router, the quality each keeps (accuracy relative
+ * to all-frontier on the RouterBench test split, source stated), the tier mix, latency and the router's reasons.
  * Same arithmetic as `npm run savings` (src/ledger/what-if.ts; see docs/savings.md).
  *
  * @event tier-what-if-result - After an estimate. `detail` is the WhatIfResult.
@@ -27,6 +29,8 @@ export const SAMPLE_PROMPTS = [
  * @csspart form - The inputs.
  * @csspart result - The estimate.
  * @csspart error - A message when the prompts cannot be read.
+ * @csspart quality-source - Where the expected-quality figures were measured.
+ * @csspart trade - One sentence weighing all-mid's price against the quality it gives up.
  *
  * @cssproperty --tier-color - Text colour.
  * @cssproperty --tier-muted - Secondary text colour.
@@ -68,7 +72,8 @@ export class TierWhatIf extends LitElement {
       max-width: 12em;
     }
     .hint,
-    .reason {
+    .reason,
+    .source {
       color: var(--tier-muted, #57606a);
       font-size: 0.9em;
     }
@@ -151,39 +156,75 @@ export class TierWhatIf extends LitElement {
 
   #costTable(r: WhatIfResult) {
     const max = Math.max(r.monthly.frontier, r.monthly.mid, r.monthly.routed) || 1;
+    const q = r.quality;
     const rows = [
-      ['All frontier', r.prices.frontier, r.monthly.frontier, r.latency.meanMs.frontier],
-      ['All mid', r.prices.mid, r.monthly.mid, r.latency.meanMs.mid],
-      ['Routed', 'on-device / mid / frontier', r.monthly.routed, r.latency.meanMs.routed],
+      ['All frontier', r.prices.frontier, r.monthly.frontier, q.frontier, r.latency.meanMs.frontier],
+      ['All mid', r.prices.mid, r.monthly.mid, q.mid, r.latency.meanMs.mid],
+      ['Routed', 'on-device / mid / frontier', r.monthly.routed, q.routed, r.latency.meanMs.routed],
     ] as const;
     return html`<table>
-      <caption>
-        Monthly cost (prices of ${r.prices.recordedOn})
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">Configuration</th>
-          <th scope="col">Models</th>
-          <th scope="col">Per month</th>
-          <th scope="col"><span class="visually-hidden">Bar</span></th>
-          <th scope="col">Mean answer time</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${rows.map(
-          ([name, models, usd, latency]) =>
-            html`<tr>
-              <th scope="row">${name}</th>
-              <td>${models}</td>
-              <td>${formatUsd(usd)}</td>
-              <td style="text-align:left;width:160px">
-                <span class="bar" style="width:${((usd / max) * 150).toFixed(1)}px" aria-hidden="true"></span>
-              </td>
-              <td>${ms(latency)}</td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>`;
+        <caption>
+          Monthly cost (prices of ${r.prices.recordedOn})
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Configuration</th>
+            <th scope="col">Models</th>
+            <th scope="col">Per month</th>
+            <th scope="col"><span class="visually-hidden">Bar</span></th>
+            <th scope="col">Expected quality<sup aria-hidden="true">*</sup></th>
+            <th scope="col">Mean answer time</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${rows.map(
+            ([name, models, usd, quality, latency]) =>
+              html`<tr>
+                <th scope="row">${name}</th>
+                <td>${models}</td>
+                <td>${formatUsd(usd)}</td>
+                <td style="text-align:left;width:160px">
+                  <span
+                    class="bar"
+                    style="width:${((usd / max) * 150).toFixed(1)}px"
+                    aria-hidden="true"
+                  ></span>
+                </td>
+                <td>${pct1(quality)}</td>
+                <td>${ms(latency)}</td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>
+      <p class="source" part="quality-source">
+        * Accuracy relative to all-frontier, measured on ${q.source}: routed keeps
+        ${pct1(q.routed)}${
+          q.routedCi95 ? ` (95% interval ${pct1(q.routedCi95[0])}–${pct1(q.routedCi95[1])})` : ''
+        },
+        all mid ${pct1(q.mid)}, on-device only ${pct1(q.local)}. A benchmark's mix, not your prompts: what
+        each choice tends to buy, not a promise for this sample.
+      </p>`;
+  }
+
+  #trade(r: WhatIfResult) {
+    const q = r.quality;
+    const gap = r.monthly.routed - r.monthly.mid;
+    if (!(gap > 0))
+      return html`<p part="trade">
+        Routed costs no more than all mid and keeps ${pct1(q.routed)} of frontier accuracy (all mid:
+        ${pct1(q.mid)}).
+      </p>`;
+    if (q.mid >= q.routed)
+      return html`<p part="trade">
+        All mid is ${formatUsd(gap)} a month cheaper than routed and keeps at least as much frontier accuracy
+        (${pct1(q.mid)} vs ${pct1(q.routed)}) at this quality setting: send this traffic to mid, or raise the
+        quality setting.
+      </p>`;
+    return html`<p part="trade">
+      All mid is <strong>${formatUsd(gap)}</strong> a month cheaper than routed, but keeps
+      <strong>${pct1(q.mid)}</strong> of frontier accuracy where routed keeps
+      <strong>${pct1(q.routed)}</strong>.
+    </p>`;
   }
 
   #mixTable(r: WhatIfResult) {
@@ -222,7 +263,7 @@ export class TierWhatIf extends LitElement {
         ${r.requestsPerMonth.toLocaleString('en-US')} requests, against sending all of them to
         ${r.prices.frontier}.
       </p>
-      ${this.#costTable(r)} ${this.#mixTable(r)}
+      ${this.#costTable(r)} ${this.#trade(r)} ${this.#mixTable(r)}
       <h3>Why the router chose</h3>
       <ul>
         ${r.examples.map(
