@@ -8,7 +8,9 @@
  *
  * Streams are the TEST split rows of the left-out set (`--split test`, the reported figures); `--split dev`
  * replays the TRAIN split rows instead, which is where the online router's settings were chosen. Neither
- * split of a left-out set trains the static router or sets its thresholds.
+ * split of a left-out set trains the static router or sets its thresholds. `--limit N` replays only the
+ * first N requests of each stream but the drift stream (after the shuffle), so a dev stream can be cut to
+ * a test stream's size to see how much one replay of that size varies.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -44,6 +46,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '15' },
     only: { type: 'string' },
     split: { type: 'string', default: 'test' },
+    limit: { type: 'string', default: '0' },
     config: { type: 'string', default: '{}' },
     product: { type: 'string', default: 'data/router/product-requests.jsonl' },
   },
@@ -253,8 +256,12 @@ for (const g of Object.keys(MMLU_GROUPS)) {
 }
 
 // ---- Replay ----
+const LIMIT = Number(values.limit);
+if (!Number.isInteger(LIMIT) || LIMIT < 0) throw new Error('--limit is a whole number of requests (0: all)');
 const results: StreamResult[] = [];
-for (const s of streams) {
+for (const full of streams) {
+  const s =
+    LIMIT > 0 && !full.name.startsWith('drift') ? { ...full, items: full.items.slice(0, LIMIT) } : full;
   const t = performance.now();
   results.push(evaluateStream(s, KNOBS, FEEDBACK, CONFIG, BOOTS));
   log(`${s.name}: ${s.items.length} requests in ${((performance.now() - t) / 1000).toFixed(1)} s`);
