@@ -68,17 +68,18 @@ describe('online router: learning from revealed feedback', () => {
     expect(r.state().counters.refits).toBeGreaterThan(0);
   });
 
-  it('moves the kind within 200 requests on most seeds with the default step size', () => {
-    // About 20 of 200 requests explore to mid. The default step (0.05, chosen on the dev replay of
-    // eval:online) moves the kind on 7 of 8 seeds; the earlier 0.02 on 5.
+  it('a larger step size moves the kind sooner (the speed-safety trade of ADR 0004)', () => {
+    // About 20 of 200 requests explore to mid. Step 0.05 moves the kind on 7 of 8 seeds, the default
+    // 0.02 on at most 5: faster learning, which on short dev streams also lost more to static.
     const moved = (learningRate?: number): number =>
       [1, 2, 3, 4, 5, 6, 7, 8].filter((seed) => {
         const r = createOnlineRouter({ seed, config: learningRate ? { learningRate } : {} });
         serve(r, CODE, () => true, 200);
         return r.decide(CODE, { quality: Q }).greedyTier === 'mid';
       }).length;
-    expect(moved()).toBeGreaterThanOrEqual(7);
-    expect(moved(0.02)).toBeLessThanOrEqual(5);
+    expect(moved(0.05)).toBeGreaterThanOrEqual(7);
+    expect(moved()).toBeLessThanOrEqual(5);
+    expect(moved()).toBeGreaterThanOrEqual(1);
   });
 
   it('keeps the frontier where mid is seen to fail', () => {
