@@ -1,4 +1,5 @@
 /** The events <tier-triage> fires (all bubble and are composed): names and detail shapes are public API. */
+import type { Tier } from '../../src/config/schemas.ts';
 import type { TierError } from '../../src/errors.ts';
 import type { LabelScore } from '../../src/triage/classifier.ts';
 import type { FieldValue, TriageField } from '../../src/triage/schema.ts';
@@ -29,6 +30,15 @@ export interface TriageCorrectDetail {
   value: string;
   previous: string | undefined;
 }
+/** A feedback record was stored (the `feedback-store` attribute): about one tier's answer, no text. */
+export interface TriageFeedbackDetail {
+  /** `correction`: the agent changed a field that tier filled; `accepted`: the agent took its fields as they were. */
+  signal: 'correction' | 'accepted';
+  /** The tier whose fields they were: `local` (on-device model) or the tier that answered through the gateway. */
+  tier: Tier;
+  /** The triaged ticket's id (TriageRecord.id). */
+  id: number;
+}
 export interface TriageRetrainDetail {
   examples: number;
   seconds: number;
@@ -44,6 +54,7 @@ export interface TierTriageEventMap {
   'tier-triage-correct': TriageCorrectDetail;
   'tier-triage-retrain': TriageRetrainDetail;
   'tier-triage-error': TriageErrorDetail;
+  'tier-triage-feedback': TriageFeedbackDetail;
 }
 
 declare global {
@@ -53,5 +64,6 @@ declare global {
     'tier-triage-correct': CustomEvent<TriageCorrectDetail>;
     'tier-triage-retrain': CustomEvent<TriageRetrainDetail>;
     'tier-triage-error': CustomEvent<TriageErrorDetail>;
+    'tier-triage-feedback': CustomEvent<TriageFeedbackDetail>;
   }
 }

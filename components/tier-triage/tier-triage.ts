@@ -1,5 +1,6 @@
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
-import type { PrivacyPolicy } from '../../src/config/schemas.ts';
+import type { Learner } from '../../src/assist/learning.ts';
+import type { PrivacyPolicy, Tier } from '../../src/config/schemas.ts';
 import type { LocalEngine } from '../../src/engines/types.ts';
 import { AbortError, toTierError, type TierError } from '../../src/errors.ts';
 import type { LlmTriageOptions, TriageGateway } from '../../src/triage/llm-triage.ts';
@@ -46,6 +47,7 @@ const FIELD_LABELS: Record<TriageField, string> = {
  * @event tier-triage-correct - The agent corrected a field (stored as a training example). detail: TriageCorrectDetail
  * @event tier-triage-retrain - The classifier was retrained on the stored corrections. detail: {examples, seconds}
  * @event tier-triage-error - Something failed; the message says what to do. detail: {error: TierError}
+ * @event tier-triage-feedback - With `feedback-store`: a correction or acceptance of a tier's fields was recorded (no text). detail: {signal, tier, id}
  *
  * @csspart input - the ticket textarea
  * @csspart actions - the button row
@@ -73,6 +75,7 @@ export class TierTriage extends LitElement {
     model: { type: String },
     gateway: { type: String },
     tokenEndpoint: { type: String, attribute: 'token-endpoint' },
+    feedbackStore: { type: String, attribute: 'feedback-store' },
     engine: { attribute: false },
     gatewayClient: { attribute: false },
     ledger: { attribute: false },
@@ -98,6 +101,13 @@ export class TierTriage extends LitElement {
   /** Gateway URL for escalation (optional). */
   declare gateway: string | undefined;
   declare tokenEndpoint: string | undefined;
+  /**
+   * IndexedDB database of the feedback store (src/ledger/feedback-store.ts; `<tier-assist>`'s default is
+   * "tier-feedback") where an agent's corrections ('correction') and acceptances ('accepted': Copy tags
+   * or Copy JSON, or `accept()`) of the fields a tier filled are recorded for the router, with the
+   * ticket's text-free router features and never its text. Default none: nothing is recorded.
+   */
+  declare feedbackStore: string | undefined;
   /** An already loaded engine (the extension passes its own); wins over `model`. */
   declare engine: LocalEngine | undefined;
   /** A gateway client object (wins over `gateway`). */
@@ -128,6 +138,11 @@ export class TierTriage extends LitElement {
     model: () => this.model,
   });
   #remote: TriageGateway | undefined;
+  /** Record id -> the tier that answered through the gateway for that ticket. */
+  #gatewayTiers = new Map<number, Tier>();
+  /** Record id -> tiers whose fields already earned a signal (one signal per tier per ticket). */
+  #judged = new Map<number, Set<Tier>>();
+  #learner: { name: string; learner: Promise<Learner | undefined> } | undefined;
 
   constructor() {
     super();
@@ -138,6 +153,7 @@ export class TierTriage extends LitElement {
     this.model = undefined;
     this.gateway = undefined;
     this.tokenEndpoint = undefined;
+    this.feedbackStore = undefined;
     this.engine = undefined;
     this.gatewayClient = undefined;
     this.ledger = undefined;
@@ -271,6 +287,7 @@ export class TierTriage extends LitElement {
     const record = this.records[recordIndex];
     if (!record || !this.#store || !this.#worker) return;
     const previous = record.fields[field]?.value;
+    const tier = this.#tierOf(record, field);
     const fields = { ...record.fields, [field]: { value, confidence: 1, source: 'agent' as const } };
     const next: TriageRecord = { ...record, fields, tags: toTags(fields) };
     this.records = this.records.map((r, i) => (i === recordIndex ? next : r));
@@ -285,12 +302,30 @@ export class TierTriage extends LitElement {
         await this.#saveModel();
       }
       this.#emit('tier-triage-correct', { record: next, field, value, previous });
+      if (tier && value !== previous)
+        await this.#recordFeedback(record.id, record.text, 'correction', [tier]);
       this.#setMessage(`Saved "${value}" as the ${FIELD_LABELS[field].toLowerCase()} of this ticket.`);
       if (field === 'category' && this.retrainEvery > 0 && this.#sinceRetrain >= this.retrainEvery)
         await this.retrain();
     } catch (error) {
       this.#fail(toTierError(error));
     }
+  }
+
+  /**
+   * The agent takes a triaged ticket as it is (default: the selected one; Copy tags and Copy JSON do
+   * this): with `feedback-store`, an 'accepted' record for each tier whose fields it still holds
+   * unchanged. Resolves once recorded; a tier already judged on this ticket is not recorded again.
+   */
+  async accept(recordIndex = this.selected): Promise<void> {
+    const record = this.records[recordIndex];
+    if (!record) return;
+    const tiers = new Set<Tier>();
+    for (const field of TRIAGE_FIELDS) {
+      const tier = this.#tierOf(record, field);
+      if (tier) tiers.add(tier);
+    }
+    await this.#recordFeedback(record.id, record.text, 'accepted', [...tiers]);
   }
 
   /** Retrain the classifier (in the worker) on every stored correction. */
@@ -369,6 +404,61 @@ export class TierTriage extends LitElement {
     await this.#store!.saveModel(model as ModelJson);
   }
 
+  /** The tier that filled a field: undefined for the classifier's and the agent's own values. */
+  #tierOf(record: TriageRecord, field: TriageField): Tier | undefined {
+    const source = record.fields[field]?.source;
+    if (source === 'device') return 'local';
+    if (source === 'gateway') return this.#gatewayTiers.get(record.id) ?? 'mid';
+    return undefined;
+  }
+
+  /** The record-only learner on the feedback store (opened once per store name; undefined when off or unavailable). */
+  #openLearner(): Promise<Learner | undefined> {
+    const name = this.feedbackStore;
+    if (!name) return Promise.resolve(undefined);
+    if (this.#learner?.name !== name) {
+      const learner = (async () => {
+        const [{ FeedbackStore }, { Learner }] = await Promise.all([
+          import('../../src/ledger/feedback-store.ts'),
+          import('../../src/assist/learning.ts'),
+        ]);
+        // record only: triage was not routed by the learned router, and <tier-assist> owns its state
+        return Learner.open({ store: await FeedbackStore.open(name), learn: false, surface: 'tier-triage' });
+      })().catch(() => undefined); // private mode, no IndexedDB: triage works, feedback is not kept
+      this.#learner = { name, learner };
+    }
+    return this.#learner.learner;
+  }
+
+  /**
+   * Record `signal` for each of `tiers` not yet judged on this ticket, with the ticket's router features
+   * (text-free: scores, standardised counts, folded hash buckets) and propensity 1 (triage's tier choice
+   * is the field threshold, not a random draw). Failures to record never break triage.
+   */
+  async #recordFeedback(
+    id: number,
+    text: string,
+    signal: 'correction' | 'accepted',
+    tiers: readonly Tier[],
+  ): Promise<void> {
+    const judged = this.#judged.get(id) ?? new Set<Tier>();
+    const fresh = tiers.filter((t) => !judged.has(t));
+    if (fresh.length === 0 || !this.feedbackStore) return;
+    for (const tier of fresh) judged.add(tier); // before any await: a quick second signal is not doubled
+    this.#judged.set(id, judged);
+    const learner = await this.#openLearner();
+    if (!learner) return;
+    const { tag } = learner.route(text, { task: 'triage' });
+    for (const tier of fresh) {
+      try {
+        await learner.record(signal, tier, tag, 'triage');
+        this.#emit('tier-triage-feedback', { signal, tier, id });
+      } catch {
+        judged.delete(tier); // not stored: a later signal may still record it
+      }
+    }
+  }
+
   async #gatewayClient(): Promise<TriageGateway | undefined> {
     if (this.gatewayClient) return this.gatewayClient;
     if (!this.gateway) return undefined;
@@ -414,6 +504,7 @@ export class TierTriage extends LitElement {
         ledger: this.ledger,
       });
       Object.assign(record.fields, llm.fields);
+      if (llm.gatewayTier) this.#gatewayTiers.set(record.id, llm.gatewayTier);
       record.escalated = llm.escalated;
       record.notes.push(...llm.notes);
     }
@@ -464,6 +555,13 @@ export class TierTriage extends LitElement {
         true,
       );
     }
+  }
+
+  /** Copy the selected ticket's tags or JSON: the agent takes the result, so it counts as accepted. */
+  async #take(text: string, what: string): Promise<void> {
+    const index = this.selected;
+    await this.#copy(text, what);
+    await this.accept(index);
   }
 
   #onKeydown(event: KeyboardEvent): void {
@@ -629,8 +727,8 @@ export class TierTriage extends LitElement {
       }
       <div class="row">
         <code part="tags">${record.tags.join(' ')}</code>
-        <button @click=${() => void this.#copy(record.tags.join(' '), 'Tags')}>Copy tags</button>
-        <button @click=${() => void this.#copy(this.#json(record), 'JSON')}>Copy JSON</button>
+        <button @click=${() => void this.#take(record.tags.join(' '), 'Tags')}>Copy tags</button>
+        <button @click=${() => void this.#take(this.#json(record), 'JSON')}>Copy JSON</button>
       </div>
       <details>
         <summary>JSON</summary>

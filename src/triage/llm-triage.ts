@@ -21,7 +21,7 @@ import {
 } from '../assist/cascade-steps.ts';
 import type { Attempt } from '../assist/cascade-types.ts';
 import type { CascadeEngine, RemoteChat } from '../assist/types.ts';
-import type { PrivacyPolicy } from '../config/schemas.ts';
+import type { PrivacyPolicy, Tier } from '../config/schemas.ts';
 import type { ChatMessage, LabelScores, LocalEngine, TokenLogprob } from '../engines/types.ts';
 import { InvalidOutputError, throwIfAborted, toTierError, type TierError } from '../errors.ts';
 import { privacyAction } from '../privacy/index.ts';
@@ -80,6 +80,11 @@ export interface TriageOutcome {
 export interface LlmTriageResult extends TriageOutcome {
   fields: TriageFields;
   attempts: TriageAttempt[];
+  /**
+   * The tier that answered through the gateway (the gateway may serve another tier than the mid tier
+   * asked for), when any field came from it: what a feedback record on those fields names as the tier.
+   */
+  gatewayTier?: Tier;
 }
 
 /** Confidence given to a field when the engine reports no logprobs (documented in docs/triage.md). */
@@ -281,7 +286,7 @@ async function askGateway(
   gateway: TriageGateway,
   action: 'send' | 'redact',
   attempts: TriageAttempt[],
-): Promise<TriageOutput | TierError> {
+): Promise<{ output: TriageOutput; tier: Tier } | TierError> {
   const messages = triagePrompt(options.text, options.labels, options.candidates);
   messages[0]!.content += ` The JSON must match this JSON Schema: ${JSON.stringify(triageJsonSchema(options.labels))}`;
   const wire = outgoing(messages, action);
@@ -316,9 +321,8 @@ async function askGateway(
       const output = validate(options.labels, result.text);
       attempts.push({ source: 'gateway', ok: true });
       return {
-        ...output,
-        summary: wire.restore(output.summary),
-        reply: wire.restore(output.reply),
+        output: { ...output, summary: wire.restore(output.summary), reply: wire.restore(output.reply) },
+        tier: result.tier,
       };
     } catch (error) {
       last = toTierError(error);
@@ -344,6 +348,7 @@ export async function runLlmTriage(options: LlmTriageOptions): Promise<LlmTriage
   if (!device && options.engine)
     notes.push('The on-device model did not produce valid triage JSON (retried once).');
   const escalated: TriageField[] = [];
+  let gatewayTier: Tier | undefined;
   if (low.length > 0) {
     const action = options.gateway ? privacyAction(options.text, options.privacy ?? 'redact') : undefined;
     if (!options.gateway || !action)
@@ -357,9 +362,10 @@ export async function runLlmTriage(options: LlmTriageOptions): Promise<LlmTriage
       if (answer instanceof Error) notes.push(`The mid tier could not help (${answer.message})`);
       else {
         for (const field of low) {
-          fields[field] = { value: answer[field], confidence: GATEWAY_CONFIDENCE, source: 'gateway' };
+          fields[field] = { value: answer.output[field], confidence: GATEWAY_CONFIDENCE, source: 'gateway' };
           escalated.push(field);
         }
+        if (escalated.length > 0) gatewayTier = answer.tier;
       }
     }
   }
@@ -369,5 +375,11 @@ export async function runLlmTriage(options: LlmTriageOptions): Promise<LlmTriage
       { data: { attempts, notes } },
     );
   }
-  return { fields: fields as TriageFields, escalated, attempts, notes };
+  return {
+    fields: fields as TriageFields,
+    escalated,
+    attempts,
+    notes,
+    ...(gatewayTier ? { gatewayTier } : {}),
+  };
 }
