@@ -3,6 +3,7 @@ import { deleteDB } from 'idb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { page } from 'vitest/browser';
 import type { Tier } from '../../src/config/schemas.ts';
+import { FeedbackStore } from '../../src/ledger/feedback-store.ts';
 import { Ledger } from '../../src/ledger/ledger.ts';
 import { feedbackRecord, type FeedbackSignal } from '../../src/router/feedback.ts';
 import { formatUsd } from '../../src/ledger/money.ts';
@@ -183,6 +184,77 @@ describe('<tier-savings>', () => {
     expect(summary).toContain(' Week 1 to 2: judged good 67% → 75%, saving 44% → 100%. ');
     const results = await axe.run(el);
     expect(results.violations.map((v) => v.id)).toEqual([]);
+  });
+
+  it('loads the learning curve from the feedback store named by feedback-store, and again after a new request', async () => {
+    (await seed('savings-fb-ledger')).close();
+    names.push('savings-fb-store');
+    const store = await FeedbackStore.open('savings-fb-store');
+    const features = { scores: { local: 0.5, mid: 0.8 }, dense: [], idx: [], val: [] };
+    const start = Date.UTC(2026, 10, 2, 9);
+    const at = (day: number, signal: FeedbackSignal, tier: Tier) =>
+      feedbackRecord(
+        signal,
+        { features, tier, propensity: 1 },
+        { surface: 'tier-assist', at: start + day * 86_400_000 },
+      );
+    for (const r of [
+      at(0, 'thumbs-up', 'mid'),
+      at(0, 'thumbs-down', 'mid'),
+      at(1, 'thumbs-up', 'frontier'),
+      at(8, 'thumbs-up', 'local'),
+    ])
+      await store.add(r);
+    const el = await mount({
+      'ledger-name': 'savings-fb-ledger',
+      'feedback-store': 'savings-fb-store',
+      now: new Date(NOW).toISOString(),
+    });
+    const root = el.shadowRoot!;
+    const rows = () =>
+      [...root.querySelectorAll('table[part="learning"] tbody tr')].map((tr) =>
+        [...tr.children].slice(0, 3).map((c) => c.textContent!.trim()),
+      );
+    await expect.poll(rows).toEqual([
+      ['1 (from 2026-11-02)', '3', '67%'],
+      ['2 (from 2026-11-09)', '1', '100%'],
+    ]);
+    expect(el.feedback).toHaveLength(4);
+
+    // a correction recorded later (e.g. by <tier-triage feedback-store>) shows after the next request
+    await store.add(
+      feedbackRecord(
+        'correction',
+        { features, tier: 'local', propensity: 1 },
+        { surface: 'tier-triage', task: 'triage', at: start + 9 * 86_400_000 },
+      ),
+    );
+    store.close();
+    const writer = await Ledger.open('savings-fb-ledger', { now: () => NOW });
+    await writer.record({
+      surface: 'assist',
+      task: 'chat',
+      tier: 'local',
+      inputTokens: 10,
+      outputTokens: 10,
+      totalMs: 100,
+      reason: 'test',
+    });
+    writer.close();
+    await expect.poll(rows).toEqual([
+      ['1 (from 2026-11-02)', '3', '67%'],
+      ['2 (from 2026-11-09)', '2', '50%'],
+    ]);
+  });
+
+  it('without feedback-store it reads no feedback store', async () => {
+    (await seed('savings-no-fb')).close();
+    const before = (await indexedDB.databases()).map((d) => d.name);
+    const el = await mount({ 'ledger-name': 'savings-no-fb', now: new Date(NOW).toISOString() });
+    expect(el.feedback).toBeUndefined();
+    expect(el.shadowRoot!.querySelector('[part="learning-empty"]')).not.toBeNull();
+    const after = (await indexedDB.databases()).map((d) => d.name);
+    expect(after.filter((n) => !before.includes(n))).toEqual([]);
   });
 
   it('updates when another ledger instance records a request (BroadcastChannel)', async () => {

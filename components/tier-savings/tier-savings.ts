@@ -46,7 +46,9 @@ function allMidUsd(s: Summary): number {
  * `ledger` property, or give ready summaries in the `data` property. Redraws when the ledger records a
  * request (its `change` event, or a BroadcastChannel message from any other page or context). The
  * learning curve reads the `feedback` property (the FeedbackRecord[] of the feedback store; set it again
- * to redraw).
+ * to redraw), or, with the `feedback-store` attribute, loads the records itself from that IndexedDB
+ * feedback store (src/ledger/feedback-store.ts, imported only then) when connected, when the attribute
+ * changes and whenever the ledger records a request.
  *
  * @event tier-savings-update - After new figures are drawn. `detail` is the SavingsData.
  *
@@ -92,7 +94,9 @@ export class TierSavings extends LitElement {
     ledger: { attribute: false },
     data: { attribute: false },
     feedback: { attribute: false },
+    feedbackStore: { type: String, attribute: 'feedback-store', reflect: true },
     error: { state: true },
+    feedbackError: { state: true },
   };
 
   /** The IndexedDB ledger to open (default none: set this, `ledger` or `data`). */
@@ -109,7 +113,14 @@ export class TierSavings extends LitElement {
   declare data: SavingsData | undefined;
   /** Feedback records of the site's router (from the feedback store) for the learning curve. */
   declare feedback: readonly FeedbackRecord[] | undefined;
+  /**
+   * The feedback store to read the learning curve from (its IndexedDB name: `<tier-assist>` and
+   * `<tier-triage feedback-store>` write "tier-feedback"); default none: the host sets `feedback`.
+   */
+  declare feedbackStore: string | undefined;
   declare error: string | undefined;
+  declare feedbackError: string | undefined;
+  #feedbackLoads = 0;
 
   #curve: LearningWeek[] = [];
 
@@ -141,6 +152,33 @@ export class TierSavings extends LitElement {
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('ledger') || changed.has('ledgerName') || changed.has('now')) void this.#connectSource();
     if (changed.has('feedback')) this.#curve = learningCurve(this.feedback ?? []);
+    if (changed.has('feedbackStore') && this.feedbackStore) void this.loadFeedback();
+  }
+
+  /**
+   * Read every record of the `feedback-store` database into `feedback` (the curve redraws). The store
+   * module loads on first use, so a dashboard without the attribute never downloads it. A store that
+   * cannot be read leaves the curve as it was and says so under it.
+   */
+  async loadFeedback(): Promise<void> {
+    const name = this.feedbackStore;
+    if (!name) return;
+    const load = ++this.#feedbackLoads;
+    try {
+      const { FeedbackStore } = await import('../../src/ledger/feedback-store.ts');
+      const store = await FeedbackStore.open(name);
+      try {
+        const records = await store.records();
+        if (load !== this.#feedbackLoads || name !== this.feedbackStore) return; // a newer load owns it
+        this.feedback = records;
+        this.feedbackError = undefined;
+      } finally {
+        store.close();
+      }
+    } catch (error) {
+      if (load === this.#feedbackLoads)
+        this.feedbackError = `Could not read the feedback store "${name}": ${toTierError(error).message}`;
+    }
   }
 
   #unsubscribe(): void {
@@ -202,6 +240,7 @@ export class TierSavings extends LitElement {
         try {
           this.data = await loadSavingsData(source);
           this.error = undefined;
+          if (this.feedbackStore) await this.loadFeedback();
         } catch (error) {
           this.error = `Could not read the ledger: ${toTierError(error).message}`;
         }
@@ -372,6 +411,7 @@ export class TierSavings extends LitElement {
       }
       <h3>How your router is learning</h3>
       ${this.#learning()}
+      ${this.feedbackError ? html`<p role="alert" part="error">${this.feedbackError}</p>` : nothing}
       <button
         part="table-toggle"
         aria-expanded=${this.showTable ? 'true' : 'false'}
