@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { ChatMessage, GenerateOptions, GenerateResult, LocalEngine } from '../engines/types.ts';
 import { DeviceLostError, EngineUnavailableError, NotConfiguredError, AbortError } from '../errors.ts';
 import { createTextChannel as createChannel } from '../engines/stream.ts';
-import type { RemoteChatRequest, RemoteResult } from '../remote/index.ts';
 import { route as realRoute, verifyAnswer as realVerify } from '../router/index.ts';
 import type { Decision, RouteContext } from '../router/types.ts';
+import { scriptedGateway } from '../../test/support/engines.ts';
 import { Orchestrator } from './orchestrator.ts';
 import type { AssistDeps, AssistEvent } from './types.ts';
 
@@ -48,36 +48,10 @@ function fakeEngine(answer: string, options: { fail?: Error; finish?: 'stop' | '
   return { engine, seen };
 }
 
+/** The scripted gateway of test/support, shaped as this file's tests use it. */
 function fakeRemote(answer: string, options: { fail?: Error } = {}) {
-  const requests: RemoteChatRequest[] = [];
-  return {
-    requests,
-    remote: {
-      chat(request: RemoteChatRequest) {
-        requests.push(request);
-        const ch = createChannel<RemoteResult>();
-        void (async () => {
-          await new Promise((r) => setTimeout(r, 1));
-          if (options.fail) return ch.fail(options.fail);
-          for (const part of answer.split(/(?<= )/)) ch.push(part);
-          ch.finish({
-            text: answer,
-            finishReason: 'stop',
-            model: 'claude-haiku-4-5',
-            usage: { promptTokens: 10, completionTokens: 4 },
-            meta: {
-              tier: request.tier,
-              model: 'claude-haiku-4-5',
-              costUsd: 0.00003,
-              frontierCostUsd: 0.00015,
-            },
-            timings: { ttftMs: 1, totalMs: 2 },
-          });
-        })();
-        return ch.stream;
-      },
-    },
-  };
+  const remote = scriptedGateway(answer, options);
+  return { requests: remote.requests, remote };
 }
 
 const decide =
