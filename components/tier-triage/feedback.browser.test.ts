@@ -7,10 +7,8 @@
 import { deleteDB } from 'idb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { page } from 'vitest/browser';
-import type { GenerateResult, GenerationStream, LocalEngine, TextStream } from '../../src/engines/types.ts';
 import { FeedbackStore } from '../../src/ledger/feedback-store.ts';
-import type { RemoteResult } from '../../src/remote/index.ts';
-import type { TriageGateway } from '../../src/triage/llm-triage.ts';
+import { scriptedEngine, scriptedGateway } from '../../test/support/engines.ts';
 import './tier-triage.ts';
 import type { TierTriage } from './tier-triage.ts';
 
@@ -24,57 +22,6 @@ const ANSWER = {
 };
 const TICKET = 'Hello, I am Zorblax and I would like to cancel order 88231 that I placed yesterday please';
 
-/** Answers every chat with ANSWER (no logprobs: each field gets confidence 0.5). */
-function scriptedEngine(): LocalEngine {
-  return {
-    capabilities: { kind: 'wasm', jsonSchema: true, logprobs: false, completion: true, gpu: false },
-    model: { id: 'scripted', label: 'scripted', sizeBytes: 0, memoryBytes: 0, engine: 'wasm' },
-    load: async () => undefined,
-    unload: async () => undefined,
-    complete: () => {
-      throw new Error('not used');
-    },
-    chat(): GenerationStream {
-      const text = JSON.stringify(ANSWER);
-      const result: GenerateResult = {
-        text,
-        finishReason: 'stop',
-        usage: { promptTokens: 1, completionTokens: 1 },
-        timings: { ttftMs: 1, totalMs: 1, decodeTokPerSec: 1 },
-        model: 'scripted',
-      };
-      return {
-        result: Promise.resolve(result),
-        async *[Symbol.asyncIterator]() {
-          yield text;
-        },
-      };
-    },
-  };
-}
-
-function scriptedGateway(): TriageGateway {
-  return {
-    chat(): TextStream<RemoteResult> {
-      const text = JSON.stringify({ ...ANSWER, priority: 'urgent' });
-      const result: RemoteResult = {
-        text,
-        finishReason: 'stop',
-        model: 'mid',
-        usage: { promptTokens: 1, completionTokens: 1 },
-        meta: undefined,
-        timings: { ttftMs: 1, totalMs: 1 },
-      };
-      return {
-        result: Promise.resolve(result),
-        async *[Symbol.asyncIterator]() {
-          yield text;
-        },
-      } as unknown as TextStream<RemoteResult>;
-    },
-  };
-}
-
 const dbs: string[] = [];
 const elements: HTMLElement[] = [];
 afterEach(async () => {
@@ -85,8 +32,9 @@ afterEach(async () => {
 async function mount(attrs: Record<string, string>): Promise<TierTriage> {
   const el = document.createElement('tier-triage');
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-  el.engine = scriptedEngine();
-  el.gatewayClient = scriptedGateway();
+  // The device answers ANSWER (no logprobs: each field gets confidence 0.5); the gateway changes the priority.
+  el.engine = scriptedEngine([JSON.stringify(ANSWER)]);
+  el.gatewayClient = scriptedGateway(JSON.stringify({ ...ANSWER, priority: 'urgent' }));
   document.body.append(el);
   elements.push(el);
   await el.ready;
