@@ -20,6 +20,7 @@
  * {@link ModelCorruptError} from gguf-header.ts.
  */
 import { ModelCorruptError, throwIfAborted } from '../errors.ts';
+import { exceedsDeviceMemory } from './device-memory.ts';
 import {
   GGML_TYPE,
   GGUF_VALUE_TYPE,
@@ -30,16 +31,13 @@ import {
 } from './gguf-header.ts';
 
 const MB = 1024 * 1024;
-const GB = 1024 * MB;
 
 /**
  * Why a widened model of `bytes` should not be loaded on a device with `deviceMemoryGB` (undefined:
- * it may). The same rule as the probe's memory check on the catalog's memoryBytes: reject only when
- * the device clearly reports less than twice the need (`navigator.deviceMemory` is capped at 8 GB).
+ * it may), by the probe's own memory rule (device-memory.ts).
  */
 export function cpuWidenProblem(bytes: number, deviceMemoryGB: number | undefined): string | undefined {
-  if (deviceMemoryGB === undefined || !(deviceMemoryGB > 0) || deviceMemoryGB >= 8) return undefined;
-  if (bytes <= deviceMemoryGB * GB * 0.5) return undefined;
+  if (!exceedsDeviceMemory(bytes, deviceMemoryGB)) return undefined;
   return `F32 weights would need ${Math.round(bytes / MB)} MB and the device reports ${deviceMemoryGB} GB of RAM`;
 }
 

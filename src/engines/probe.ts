@@ -14,6 +14,7 @@
  * Browser globals are read through a {@link ProbeEnvironment} so tests can inject any machine.
  */
 import { CHROME_AI_MODEL, DEFAULT_GGUF_MODEL, webllmVariant, type WebLLMModel } from './catalog.ts';
+import { exceedsDeviceMemory } from './device-memory.ts';
 import type { EngineKind, ModelDescriptor } from './types.ts';
 import { checkGgufWebgpu, detectWasmRuntime, type GgufWebgpuVerdict } from './wasm-webgpu.ts';
 import { defaultWasmThreads } from './wasm-threads.ts';
@@ -291,8 +292,7 @@ export function chooseEngine(report: CapabilityReport, options: ChooseOptions = 
   };
   const memoryProblem = (model: ModelDescriptor, what: string): string | undefined => {
     const gb = report.deviceMemoryGB;
-    // deviceMemory is capped at 8 GB and rounded down: only reject when it clearly cannot fit.
-    if (gb !== undefined && gb > 0 && gb < 8 && model.memoryBytes > gb * GB * 0.5)
+    if (exceedsDeviceMemory(model.memoryBytes, gb))
       return `needs ~${fmt(model.memoryBytes)} of ${what}, the device reports ${gb} GB of RAM`;
     return undefined;
   };
