@@ -153,7 +153,8 @@ export async function remoteAttempt(
   const { result, raw, ttftMs } = await readStream(stream, ctx, tier, wire.restore);
   const attempt: Attempt = {
     text: wire.restore(result.text || raw),
-    tier: result.meta?.tier ?? tier,
+    // The gateway answers a browser's tier request on mid or frontier (`small` serves only "auto" and SDKs).
+    tier: result.meta?.tier === 'mid' || result.meta?.tier === 'frontier' ? result.meta.tier : tier,
     model: result.model,
     modelId: result.meta?.model ?? result.model,
     ttftMs,

@@ -4,7 +4,7 @@
  * Shared here (pure zod) so both sides parse the same schema.
  */
 import { z } from 'zod';
-import { RemoteTierSchema } from './schemas.ts';
+import { GatewayTierSchema } from './schemas.ts';
 
 export const WireMessageSchema = z.object({
   role: z.enum(['system', 'user', 'assistant']),
@@ -13,7 +13,7 @@ export const WireMessageSchema = z.object({
 
 export const GatewayRequestSchema = z
   .object({
-    tier: RemoteTierSchema,
+    tier: GatewayTierSchema,
     messages: z.array(WireMessageSchema).min(1).max(200),
     stream: z.boolean().optional().default(false),
     max_tokens: z.number().int().positive().optional(),
@@ -33,12 +33,12 @@ export type GatewayRequest = z.infer<typeof GatewayRequestSchema>;
 
 /** Extra fields the gateway adds to the final SSE chunk / the non-streaming body. */
 export const TierAssistMetaSchema = z.object({
-  tier: RemoteTierSchema,
+  tier: GatewayTierSchema,
   model: z.string(),
   costUsd: z.number(),
   /** Cost of the same token counts on the frontier tier (for savings). */
   frontierCostUsd: z.number(),
-  fallbackFrom: RemoteTierSchema.optional(),
+  fallbackFrom: GatewayTierSchema.optional(),
   latencyMs: z.number().optional(),
 });
 export type TierAssistMeta = z.infer<typeof TierAssistMetaSchema>;

@@ -8,6 +8,10 @@ export type Tier = z.infer<typeof TierSchema>;
 export const RemoteTierSchema = z.enum(['mid', 'frontier']);
 export type RemoteTier = z.infer<typeof RemoteTierSchema>;
 
+/** Tiers a gateway can answer on: the remote tiers, and `small` (a self-hosted model) where configured. */
+export const GatewayTierSchema = z.enum(['small', 'mid', 'frontier']);
+export type GatewayTier = z.infer<typeof GatewayTierSchema>;
+
 /** What happens to personal data before a request leaves the device. */
 export const PrivacyPolicySchema = z.enum(['allow', 'redact', 'local-only']);
 export type PrivacyPolicy = z.infer<typeof PrivacyPolicySchema>;

@@ -5,6 +5,7 @@
  * writes the usage record. The HTTP side (JSON body or SSE) is chat.ts.
  */
 import type { GatewayRequest, TierAssistMeta } from '../config/index.ts';
+import type { AutoRoute } from './auto-record.ts';
 import { AbortError, TierError } from '../errors.ts';
 import { PRICES, costNanos, frontierCostNanos } from '../ledger/prices.ts';
 import { AnswerTally, NO_COUNTS, tokensOf } from './answer-tally.ts';
@@ -60,10 +61,11 @@ export class ChatExchange {
     principal: Principal,
     readonly body: GatewayRequest,
     readonly started: number,
+    route?: AutoRoute,
   ) {
     this.#deps = deps;
     this.#principal = principal;
-    this.base = usageBase(started, principal, body);
+    this.base = usageBase(started, principal, body, route);
     this.promptChars = body.messages.reduce((n, m) => n + m.content.length, 0);
   }
 
@@ -179,7 +181,7 @@ export class ChatExchange {
     return {
       tier: ans.upstream.tier,
       model: ans.upstream.model,
-      costUsd: (costNanos(ans.upstream.model, tokens) ?? 0) / 1e9,
+      costUsd: (costNanos(ans.upstream.model, tokens, ans.upstream.prices) ?? 0) / 1e9,
       frontierCostUsd: frontierCostNanos(tokens, PRICES) / 1e9,
       ...(ans.fallbackFrom ? { fallbackFrom: ans.fallbackFrom } : {}),
       latencyMs: this.#deps.now() - this.started,

@@ -4,7 +4,9 @@
  * the caller hands in the parsed file and an env record.
  */
 import { z } from 'zod';
-import { HttpUrlSchema, parse, type RemoteTier } from '../config/index.ts';
+import { HttpUrlSchema, QualitySchema, parse, type GatewayTier, type RemoteTier } from '../config/index.ts';
+import { ConfigError } from '../errors.ts';
+import { PRICES, type PriceTable } from '../ledger/prices.ts';
 
 export const ProviderKindSchema = z.enum(['anthropic', 'openai']);
 export type ProviderKind = z.infer<typeof ProviderKindSchema>;
@@ -23,6 +25,22 @@ export const UpstreamSchema = z.object({
   maxTokens: z.number().int().positive().max(200_000).default(1024),
 });
 export type UpstreamInput = z.input<typeof UpstreamSchema>;
+
+/**
+ * The optional `small` tier: a self-hosted model behind an OpenAI-compatible server (vLLM, llama.cpp's
+ * server, Ollama). `model: "auto"` sends it what the router would keep on the device, and the cascade
+ * verifier judges its answer. Its key comes from TIER_ASSIST_SMALL_API_KEY by default, never from
+ * OPENAI_API_KEY (a vendor key must not go to a self-hosted server).
+ */
+export const SmallUpstreamSchema = UpstreamSchema.extend({
+  provider: z.literal('openai').default('openai'),
+  baseUrl: HttpUrlSchema,
+  /** USD per million tokens, the unit of src/ledger/prices.json (self-hosted: what a token costs you). */
+  price: z
+    .object({ input: z.number().nonnegative(), output: z.number().nonnegative() })
+    .default({ input: 0, output: 0 }),
+});
+export type SmallUpstreamInput = z.input<typeof SmallUpstreamSchema>;
 
 export const RateLimitSchema = z.object({
   requestsPerMinute: z.number().int().positive().optional(),
@@ -56,7 +74,15 @@ export const UserSchema = z.object({
 export type User = z.infer<typeof UserSchema>;
 
 export const GatewayConfigSchema = z.object({
-  tiers: z.object({ mid: UpstreamSchema.optional(), frontier: UpstreamSchema.optional() }).default({}),
+  tiers: z
+    .object({
+      small: SmallUpstreamSchema.optional(),
+      mid: UpstreamSchema.optional(),
+      frontier: UpstreamSchema.optional(),
+    })
+    .default({}),
+  /** `model: "auto"`: the browser router's quality knob (the element's default, 0.5). */
+  auto: z.object({ quality: QualitySchema.default(0.5) }).default({ quality: 0.5 }),
   sites: z.array(SiteSchema).default([]),
   users: z.array(UserSchema).default([]),
   limits: z
@@ -128,22 +154,24 @@ export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
 export type GatewayConfigInput = z.input<typeof GatewayConfigSchema>;
 
 export interface ResolvedUpstream {
-  tier: RemoteTier;
+  tier: GatewayTier;
   provider: ProviderKind;
   model: string;
   baseUrl: string;
   apiKey: string | undefined;
   maxTokens: number;
+  /** A price table holding this tier's own price (the small tier's); undefined = src/ledger's table. */
+  prices?: PriceTable;
 }
 
 /** A tier that cannot be served, with the setting that would fix it. */
 export interface MissingTier {
-  tier: RemoteTier;
+  tier: GatewayTier;
   setting: string;
   message: string;
 }
 
-export type TierTable = Record<RemoteTier, ResolvedUpstream | MissingTier>;
+export type TierTable = Record<GatewayTier, ResolvedUpstream | MissingTier>;
 
 export function isResolved(value: ResolvedUpstream | MissingTier): value is ResolvedUpstream {
   return 'provider' in value;
@@ -214,6 +242,73 @@ function resolveTier(
   return { tier, provider: up.provider, model: up.model, baseUrl, apiKey, maxTokens: up.maxTokens };
 }
 
+const SMALL_ENV = {
+  baseUrl: 'TIER_ASSIST_SMALL_BASE_URL',
+  model: 'TIER_ASSIST_SMALL_MODEL',
+  key: 'TIER_ASSIST_SMALL_API_KEY',
+  priceInput: 'TIER_ASSIST_SMALL_PRICE_INPUT',
+  priceOutput: 'TIER_ASSIST_SMALL_PRICE_OUTPUT',
+} as const;
+
+/** The small tier from env: TIER_ASSIST_SMALL_BASE_URL and TIER_ASSIST_SMALL_MODEL turn it on. */
+function envSmall(env: Env): SmallUpstreamInput | undefined {
+  const baseUrl = env[SMALL_ENV.baseUrl];
+  if (!baseUrl) return undefined;
+  const number = (name: string): number | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < 0)
+      throw new ConfigError(
+        `${name} must be a price in USD per million tokens (a number >= 0), not "${raw}".`,
+        {
+          data: { field: name },
+        },
+      );
+    return value;
+  };
+  const input = number(SMALL_ENV.priceInput);
+  const output = number(SMALL_ENV.priceOutput);
+  return {
+    provider: 'openai',
+    baseUrl,
+    // Without a model name the tier cannot be called: an empty string fails the schema with the setting named.
+    model: env[SMALL_ENV.model] ?? '',
+    ...(input !== undefined || output !== undefined
+      ? { price: { input: input ?? 0, output: output ?? 0 } }
+      : {}),
+  };
+}
+
+function resolveSmall(raw: SmallUpstreamInput | undefined, env: Env): ResolvedUpstream | MissingTier {
+  const input = raw ?? envSmall(env);
+  if (!input) {
+    return {
+      tier: 'small',
+      setting: SMALL_ENV.baseUrl,
+      message: `No small tier is configured. Set ${SMALL_ENV.baseUrl} (an OpenAI-compatible server such as vLLM, llama.cpp's server or Ollama) and ${SMALL_ENV.model}, or add tiers.small to the file named by TIER_ASSIST_CONFIG.`,
+    };
+  }
+  const up = parse(
+    SmallUpstreamSchema,
+    input,
+    `small tier (tiers.small, or ${SMALL_ENV.baseUrl} with ${SMALL_ENV.model})`,
+  );
+  const apiKey = up.apiKey ?? env[up.apiKeyEnv ?? SMALL_ENV.key];
+  return {
+    tier: 'small',
+    provider: 'openai',
+    model: up.model,
+    baseUrl: up.baseUrl.replace(/\/+$/, ''),
+    apiKey: apiKey || undefined,
+    maxTokens: up.maxTokens,
+    prices: {
+      ...PRICES,
+      models: { [up.model]: { provider: 'self-hosted', input: up.price.input, output: up.price.output } },
+    },
+  };
+}
+
 /** Parse a config object (the file's JSON, or `{}` when there is none) and resolve tiers from env. */
 export function loadConfig(file: unknown, env: Env = {}): { config: GatewayConfig; tiers: TierTable } {
   const withEnv: Record<string, unknown> = typeof file === 'object' && file !== null ? { ...file } : {};
@@ -222,6 +317,7 @@ export function loadConfig(file: unknown, env: Env = {}): { config: GatewayConfi
     withEnv.usageLog = { kind: 'file', path: env.TIER_ASSIST_USAGE_LOG };
   const config = parse(GatewayConfigSchema, withEnv, 'gateway config');
   const tiers: TierTable = {
+    small: resolveSmall(config.tiers.small, env),
     mid: resolveTier('mid', config.tiers.mid, env),
     frontier: resolveTier('frontier', config.tiers.frontier, env),
   };

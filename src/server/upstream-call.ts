@@ -3,7 +3,7 @@
  * honour `retry-after` on 429/5xx, and fallback frontier -> mid. All of it happens before the first byte
  * goes to the client: the caller only starts its response once `openAnswer` has the first event.
  */
-import type { RemoteTier } from '../config/index.ts';
+import type { GatewayTier } from '../config/index.ts';
 import { AbortError, NotConfiguredError, UpstreamError } from '../errors.ts';
 import { isResolved, type GatewayConfig, type ResolvedUpstream, type TierTable } from './config.ts';
 import type { GatewayMetrics } from './metrics.ts';
@@ -17,7 +17,7 @@ import {
 
 export interface OpenedAnswer {
   upstream: ResolvedUpstream;
-  fallbackFrom: RemoteTier | undefined;
+  fallbackFrom: GatewayTier | undefined;
   attempts: number;
   ttfbMs: number;
   first: ProviderEvent;
@@ -31,7 +31,7 @@ export interface OpenedAnswer {
 }
 
 export interface OpenOptions {
-  requestedTier: RemoteTier;
+  requestedTier: GatewayTier;
   request: Omit<ProviderRequest, 'model' | 'maxTokens'> & { maxTokens: number | undefined };
   tiers: TierTable;
   reliability: GatewayConfig['reliability'];
@@ -70,7 +70,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** Tiers to try in order for a requested tier. */
-export function tierPlan(requested: RemoteTier, tiers: TierTable, fallback: boolean): ResolvedUpstream[] {
+export function tierPlan(requested: GatewayTier, tiers: TierTable, fallback: boolean): ResolvedUpstream[] {
   const plan: ResolvedUpstream[] = [];
   const first = tiers[requested];
   if (isResolved(first)) plan.push(first);
@@ -79,7 +79,7 @@ export function tierPlan(requested: RemoteTier, tiers: TierTable, fallback: bool
 }
 
 /** Throws NotConfiguredError (503, names the setting) when the requested tier cannot be served at all. */
-export function requireTier(requested: RemoteTier, tiers: TierTable, fallback: boolean): ResolvedUpstream[] {
+export function requireTier(requested: GatewayTier, tiers: TierTable, fallback: boolean): ResolvedUpstream[] {
   const plan = tierPlan(requested, tiers, fallback);
   if (plan.length === 0) {
     const missing = tiers[requested];

@@ -1,9 +1,11 @@
 /**
  * The usage record of one chat request (schema in usage.ts) and the metrics it reports. A request leaves
  * exactly one record: a refused one (tier not configured, budget used up) or a finished one (answered,
- * client gone, upstream failed). Secrets never enter a record; the prompt only when the site logs prompts.
+ * client gone, upstream failed); a `model: "auto"` request the cascade escalated leaves one per tier it
+ * reached (the small attempt, then the answer), each with its `route`. Secrets never enter a record; the prompt only when the site logs prompts.
  */
-import type { GatewayRequest, RemoteTier } from '../config/index.ts';
+import type { GatewayRequest, GatewayTier } from '../config/index.ts';
+import type { AutoRoute } from './auto-record.ts';
 import { costNanos, frontierCostNanos } from '../ledger/prices.ts';
 import { tokensOf, type AnswerCounts } from './answer-tally.ts';
 import type { ResolvedUpstream } from './config.ts';
@@ -15,10 +17,25 @@ import type { Outcome, UsageLog, UsageRecord } from './usage.ts';
 /** The fields a request fixes when it arrives. */
 export type UsageBase = Pick<
   UsageRecord,
-  'id' | 'ts' | 'day' | 'site' | 'user' | 'surface' | 'reason' | 'requestedTier' | 'stream' | 'prompt'
+  | 'id'
+  | 'ts'
+  | 'day'
+  | 'site'
+  | 'user'
+  | 'surface'
+  | 'reason'
+  | 'requestedTier'
+  | 'stream'
+  | 'prompt'
+  | 'route'
 >;
 
-export function usageBase(started: number, principal: Principal, body: GatewayRequest): UsageBase {
+export function usageBase(
+  started: number,
+  principal: Principal,
+  body: GatewayRequest,
+  route?: AutoRoute,
+): UsageBase {
   return {
     id: `ta-${started.toString(36)}-${Math.random().toString(36).slice(2, 10)}`,
     ts: new Date(started).toISOString(),
@@ -30,6 +47,7 @@ export function usageBase(started: number, principal: Principal, body: GatewayRe
     requestedTier: body.tier,
     stream: body.stream,
     ...(principal.siteConfig?.logPrompts ? { prompt: body.messages } : {}),
+    ...(route ? { route } : {}),
   };
 }
 
@@ -64,7 +82,7 @@ export function refusedRecord(
 /** What the upstream side of a finished request produced (`upstream` unset when none answered). */
 export interface Served {
   upstream: ResolvedUpstream | undefined;
-  fallbackFrom: RemoteTier | undefined;
+  fallbackFrom: GatewayTier | undefined;
   ttfbMs: number | undefined;
   attempts: number;
   counts: AnswerCounts;
@@ -88,7 +106,7 @@ export function finishedRecord(
     outputTokens: counts.output,
     ...(counts.cached ? { cachedInputTokens: counts.cached } : {}),
     ...(counts.estimated ? { usageEstimated: true } : {}),
-    costNanos: upstream ? (costNanos(upstream.model, tokens) ?? 0) : 0,
+    costNanos: upstream ? (costNanos(upstream.model, tokens, upstream.prices) ?? 0) : 0,
     frontierCostNanos: upstream ? frontierCostNanos(tokens) : 0,
     latencyMs,
     ...(served.ttfbMs !== undefined ? { ttfbMs: served.ttfbMs } : {}),

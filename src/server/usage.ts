@@ -5,7 +5,8 @@
  * (stores/redis-usage.ts). Secrets never enter a record; prompt text only when the site opts in.
  */
 import { z } from 'zod';
-import { RemoteTierSchema } from '../config/index.ts';
+import { GatewayTierSchema } from '../config/index.ts';
+import { AutoRouteSchema } from './auto-record.ts';
 
 export const OutcomeSchema = z.enum([
   'ok',
@@ -28,9 +29,11 @@ export const UsageRecordSchema = z.object({
   user: z.string().optional(),
   surface: z.string().optional(),
   reason: z.string().optional(),
-  requestedTier: RemoteTierSchema,
-  tier: RemoteTierSchema,
-  fallbackFrom: RemoteTierSchema.optional(),
+  requestedTier: GatewayTierSchema,
+  tier: GatewayTierSchema,
+  fallbackFrom: GatewayTierSchema.optional(),
+  /** `model: "auto"`: the router's decision, the verifier's verdict on a small answer, the escalation. */
+  route: AutoRouteSchema.optional(),
   provider: z.string().optional(),
   model: z.string().optional(),
   inputTokens: z.number().int().nonnegative(),
