@@ -167,9 +167,68 @@ function server(): UserConfig {
   };
 }
 
+/**
+ * `--mode package` / `package-bundle` / `package-gateway`: the npm packages' builds, into
+ * packages/<name>/dist (scripts/pack-packages.ts runs them; ADR 0005). The elements' package keeps lit
+ * external (a declared dependency: its types are in our .d.ts, and a host that uses lit shares one copy);
+ * everything else is bundled as in dist/components, so the first load and wllama's wasm
+ * (`new URL(..., import.meta.url)`) behave exactly as measured. No source maps: they would double the tarball.
+ */
+const LIT = /^(lit|lit-html|lit-element|@lit\/reactive-element)(\/|$)/;
+const elementsPackageDir = resolve(root, 'packages/tier-assist/dist');
+
+function packageElements(): UserConfig {
+  const base = components();
+  return {
+    ...base,
+    build: {
+      ...base.build,
+      outDir: elementsPackageDir,
+      sourcemap: false,
+      lib: { entry: { index: resolve(root, 'components/index.ts'), ...componentEntries }, formats: ['es'] },
+      rollupOptions: {
+        external: (id) => LIT.test(id),
+        output: { entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js', minify: true },
+      },
+    },
+  };
+}
+
+function packageBundle(): UserConfig {
+  const base = componentBundle();
+  return { ...base, build: { ...base.build, outDir: elementsPackageDir } };
+}
+
+function packageGateway(): UserConfig {
+  return {
+    publicDir: false,
+    build: {
+      outDir: resolve(root, 'packages/tier-assist-gateway/dist'),
+      emptyOutDir: true,
+      target: 'node20',
+      ssr: true,
+      rollupOptions: {
+        input: {
+          index: resolve(root, 'src/server/index.ts'),
+          node: resolve(root, 'src/server/node.ts'),
+          cli: resolve(root, 'src/server/cli.ts'),
+        },
+        output: {
+          entryFileNames: '[name].js',
+          chunkFileNames: 'chunks/[name]-[hash].js',
+          banner: (chunk) => (chunk.isEntry && chunk.name === 'cli' ? '#!/usr/bin/env node' : ''),
+        },
+      },
+    },
+  };
+}
+
 export default defineConfig(({ mode }) => {
   if (mode === 'extension') return extension();
   if (mode === 'server') return server();
   if (mode === 'bundle') return componentBundle();
+  if (mode === 'package') return packageElements();
+  if (mode === 'package-bundle') return packageBundle();
+  if (mode === 'package-gateway') return packageGateway();
   return components();
 });

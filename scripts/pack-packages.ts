@@ -1,0 +1,201 @@
+/**
+ * `npm run -s pack:packages -- --out <dir> [--json] [--no-build]`: builds the two npm packages and packs
+ * them as exactly `<dir>/tier-assist.tgz` (the elements) and `<dir>/tier-assist-gateway.tgz` (the
+ * gateway), then prints each tarball's file count, packed and unpacked size; with --json, one JSON line
+ * last: `{packages: [{name, version, file, packedBytes, unpackedBytes, files}]}`. Fails (exit 1) when a
+ * tarball would hold a test, data, screenshot or source-map path. Layout and why: docs/adr/0005-packages.md.
+ *
+ * Build steps (skipped with --no-build when dist/ already exists): vite --mode package, package-bundle and
+ * package-gateway (vite.config.ts), declarations with each package's tsconfig.json (then '.ts' specifiers
+ * rewritten to '.js'), and custom-elements.json with module paths pointing at the package's files.
+ */
+import { execFileSync } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { packViolations, rewriteDeclarationSpecifiers } from './lib/pack-rules.ts';
+
+const root = resolve(import.meta.dirname, '..');
+const bin = (name: string) => join(root, 'node_modules/.bin', name);
+
+export interface PackedPackage {
+  name: string;
+  version: string;
+  /** Absolute path of the tarball. */
+  file: string;
+  packedBytes: number;
+  unpackedBytes: number;
+  files: number;
+}
+
+interface NpmPackEntry {
+  name: string;
+  version: string;
+  filename: string;
+  size: number;
+  unpackedSize: number;
+  entryCount: number;
+  files: { path: string }[];
+}
+
+/** The packages, their folder under packages/ and the tarball name the contract fixes. */
+export const PACKAGES = [
+  { dir: 'packages/tier-assist', tarball: 'tier-assist.tgz' },
+  { dir: 'packages/tier-assist-gateway', tarball: 'tier-assist-gateway.tgz' },
+] as const;
+
+function run(command: string, args: string[], allowFailure = false): void {
+  try {
+    execFileSync(command, args, { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  } catch (error) {
+    if (!allowFailure) throw error;
+  }
+}
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? walk(path) : [path];
+  });
+}
+
+function emitDeclarations(packageDir: string): void {
+  const types = join(root, packageDir, 'dist/types');
+  rmSync(types, { recursive: true, force: true });
+  // Type errors are the typecheck's job (npm run typecheck, in CI): the declarations are emitted anyway,
+  // so a half-finished change elsewhere in the tree does not stop a pack.
+  try {
+    execFileSync(bin('tsc'), ['-p', join(packageDir, 'tsconfig.json')], { cwd: root, stdio: 'pipe' });
+  } catch (error) {
+    const out = String((error as { stdout?: Buffer }).stdout ?? '');
+    const count = (out.match(/error TS/g) ?? []).length;
+    console.error(
+      `warning: ${packageDir} declarations emitted with ${count} type error(s); run npm run typecheck`,
+    );
+  }
+  if (!existsSync(types)) throw new Error(`tsc wrote no declarations to ${types}`);
+  for (const file of walk(types)) {
+    if (file.endsWith('.d.ts')) writeFileSync(file, rewriteDeclarationSpecifiers(readFileSync(file, 'utf8')));
+  }
+}
+
+interface ManifestModule {
+  path: string;
+  exports?: { declaration?: { module?: string } }[];
+}
+
+/** custom-elements.json with paths into the package: an element's own entry, else its declaration file. */
+function writeElementsManifest(): void {
+  const dist = join(root, 'packages/tier-assist/dist');
+  const manifest = JSON.parse(readFileSync(join(root, 'custom-elements.json'), 'utf8')) as {
+    modules: ManifestModule[];
+  };
+  const packagePath = (source: string): string => {
+    const name = /^components\/[^/]+\/(tier-[a-z-]+)\.ts$/.exec(source)?.[1];
+    if (name && existsSync(join(dist, `${name}.js`))) return `dist/${name}.js`;
+    return `dist/types/${source.replace(/\.ts$/, '.d.ts')}`;
+  };
+  for (const mod of manifest.modules) {
+    const source = mod.path;
+    mod.path = packagePath(source);
+    for (const exp of mod.exports ?? []) {
+      if (exp.declaration?.module === source) exp.declaration.module = mod.path;
+    }
+  }
+  writeFileSync(join(dist, 'custom-elements.json'), JSON.stringify(manifest, null, 2) + '\n');
+}
+
+export function buildPackages(): void {
+  const vite = (mode: string) => run(bin('vite'), ['build', '--mode', mode, '--logLevel', 'warn']);
+  vite('package');
+  vite('package-bundle');
+  vite('package-gateway');
+  writeElementsManifest();
+  for (const { dir } of PACKAGES) emitDeclarations(dir);
+}
+
+/** npm pack each package into `out` (named as PACKAGES says); throws listing any forbidden path. */
+export function packPackages(out: string): PackedPackage[] {
+  mkdirSync(out, { recursive: true });
+  const scratch = mkdtempSync(join(tmpdir(), 'tier-pack-'));
+  try {
+    return PACKAGES.map(({ dir, tarball }) => {
+      if (!existsSync(join(root, dir, 'dist')))
+        throw new Error(`${dir}/dist does not exist: run without --no-build first.`);
+      const json = execFileSync('npm', ['pack', '--json', '--pack-destination', scratch], {
+        cwd: join(root, dir),
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const entry = (JSON.parse(json) as NpmPackEntry[])[0];
+      if (!entry) throw new Error(`npm pack printed no result for ${dir}`);
+      const violations = packViolations(entry.files.map((f) => f.path));
+      if (violations.length > 0)
+        throw new Error(
+          `${entry.name} would publish ${violations.length} forbidden path(s); keep them out of "files":\n` +
+            violations.map((v) => `  ${v.path} (${v.what})`).join('\n'),
+        );
+      const file = join(out, tarball);
+      copyFileSync(join(scratch, entry.filename), file);
+      return {
+        name: entry.name,
+        version: entry.version,
+        file,
+        packedBytes: entry.size,
+        unpackedBytes: entry.unpackedSize,
+        files: entry.entryCount,
+      };
+    });
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function main(argv: string[]): number {
+  let values: { out?: string; json?: boolean; 'no-build'?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { out: { type: 'string' }, json: { type: 'boolean' }, 'no-build': { type: 'boolean' } },
+    }));
+  } catch (error) {
+    console.error(
+      `${error instanceof Error ? error.message : String(error)}\nUsage: npm run -s pack:packages -- --out <dir> [--json] [--no-build]`,
+    );
+    return 2;
+  }
+  const out = resolve(values.out ?? join(root, '.cache/packages'));
+  const built = PACKAGES.every(({ dir }) => existsSync(join(root, dir, 'dist')));
+  if (!values['no-build'] || !built) buildPackages();
+  const packed = packPackages(out);
+  const mb = (n: number) => `${(n / 1024 / 1024).toFixed(2)} MB`;
+  console.log('| tarball | files | packed | unpacked |');
+  console.log('| --- | ---: | ---: | ---: |');
+  for (const p of packed)
+    console.log(
+      `| ${relative(process.cwd(), p.file) || p.file} (${p.name}@${p.version}) | ${p.files} | ${p.packedBytes} (${mb(p.packedBytes)}) | ${p.unpackedBytes} (${mb(p.unpackedBytes)}) |`,
+    );
+  if (values.json) console.log(JSON.stringify({ packages: packed }));
+  return 0;
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    process.exitCode = main(process.argv.slice(2));
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exitCode = 1;
+  }
+}
