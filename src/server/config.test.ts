@@ -66,6 +66,65 @@ describe('gateway config', () => {
     }
   });
 
+  it('the small tier: off by default, naming TIER_ASSIST_SMALL_BASE_URL', () => {
+    const { tiers } = loadConfig({}, { ANTHROPIC_API_KEY: 'k', OPENAI_API_KEY: 'sk-vendor' });
+    expect(isResolved(tiers.small)).toBe(false);
+    if (!isResolved(tiers.small)) expect(tiers.small.setting).toBe('TIER_ASSIST_SMALL_BASE_URL');
+  });
+
+  it('the small tier from env: base URL, model, its own key (never OPENAI_API_KEY) and price', () => {
+    const { tiers } = loadConfig(
+      {},
+      {
+        OPENAI_API_KEY: 'sk-vendor',
+        TIER_ASSIST_SMALL_BASE_URL: 'http://127.0.0.1:8080/v1/',
+        TIER_ASSIST_SMALL_MODEL: 'llama-3.2-1b',
+        TIER_ASSIST_SMALL_PRICE_INPUT: '0.02',
+        TIER_ASSIST_SMALL_PRICE_OUTPUT: '0.04',
+      },
+    );
+    expect(tiers.small).toMatchObject({
+      tier: 'small',
+      provider: 'openai',
+      model: 'llama-3.2-1b',
+      baseUrl: 'http://127.0.0.1:8080/v1',
+      apiKey: undefined,
+    });
+    if (!isResolved(tiers.small)) throw new Error('small should be resolved');
+    expect(tiers.small.prices?.models['llama-3.2-1b']).toMatchObject({ input: 0.02, output: 0.04 });
+    const keyed = loadConfig(
+      {},
+      {
+        TIER_ASSIST_SMALL_BASE_URL: 'http://vllm:8000/v1',
+        TIER_ASSIST_SMALL_MODEL: 'm',
+        TIER_ASSIST_SMALL_API_KEY: 'vllm-key',
+      },
+    );
+    expect(keyed.tiers.small).toMatchObject({ apiKey: 'vllm-key' });
+  });
+
+  it('a small tier without a model, or with a bad price, is a ConfigError naming the setting', () => {
+    const missingModel = () => loadConfig({}, { TIER_ASSIST_SMALL_BASE_URL: 'http://127.0.0.1:8080/v1' });
+    expect(missingModel).toThrow(ConfigError);
+    expect(missingModel).toThrow(/TIER_ASSIST_SMALL_MODEL/);
+    const badPrice = () =>
+      loadConfig(
+        {},
+        {
+          TIER_ASSIST_SMALL_BASE_URL: 'http://127.0.0.1:8080/v1',
+          TIER_ASSIST_SMALL_MODEL: 'm',
+          TIER_ASSIST_SMALL_PRICE_INPUT: 'cheap',
+        },
+      );
+    expect(badPrice).toThrow(ConfigError);
+    try {
+      badPrice();
+    } catch (error) {
+      expect((error as ConfigError).data?.field).toBe('TIER_ASSIST_SMALL_PRICE_INPUT');
+    }
+    expect(() => loadConfig({ tiers: { small: { model: 'm' } } }, {})).toThrow(ConfigError);
+  });
+
   it('docs/gateway.example.json is a valid config', () => {
     const file: unknown = JSON.parse(
       readFileSync(new URL('../../docs/gateway.example.json', import.meta.url), 'utf8'),
@@ -73,5 +132,7 @@ describe('gateway config', () => {
     const { config, tiers } = loadConfig(file, { ANTHROPIC_API_KEY: 'k' });
     expect(config.sites[0]!.dailyBudgetUsd).toBe(5);
     expect(isResolved(tiers.frontier)).toBe(true);
+    expect(tiers.small).toMatchObject({ model: 'llama3.2:1b', baseUrl: 'http://127.0.0.1:11434/v1' });
+    expect(config.auto.quality).toBe(0.5);
   });
 });
