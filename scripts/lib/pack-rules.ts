@@ -12,7 +12,7 @@ export interface PackRule {
 
 export const PACK_RULES: readonly PackRule[] = [
   { what: 'a test folder', test: (p) => /(^|\/)(test|tests|__tests__)\//.test(p) },
-  { what: 'a test file', test: (p) => /\.(test|spec)\.[cm]?[jt]sx?$/.test(p) },
+  { what: 'a test file', test: (p) => /\.(test|spec)(\.d)?\.[cm]?[jt]sx?$/.test(p) },
   { what: 'a data folder', test: (p) => /(^|\/)data\//.test(p) },
   { what: 'a screenshot', test: (p) => /(^|\/)__screenshots__\//.test(p) || /screenshot/i.test(p) },
   { what: 'an image', test: (p) => /\.(png|jpe?g|webp)$/i.test(p) },
