@@ -154,6 +154,68 @@ function extension(): UserConfig {
   };
 }
 
+/**
+ * `--mode extension-firefox`: the same extension for Firefox in dist/extension-firefox (issue 18,
+ * docs/extension.md). Firefox MV3 has no offscreen documents and no service-worker background: the
+ * background is an event page (a DOM) that also hosts the engine (extension/background/event-page.html),
+ * the side panel is a sidebar_action, and the add-on needs a gecko id. Popup, options, content script,
+ * commands and menus are the Chrome build's.
+ */
+export const GECKO_ID = 'tier-assist@tier-assist.dev';
+
+function firefoxManifest(chrome: ManifestV3Export): ManifestV3Export {
+  const source = chrome as unknown as Record<string, unknown> & {
+    permissions?: string[];
+    side_panel?: { default_path: string };
+    content_scripts?: Record<string, unknown>[];
+  };
+  const {
+    key: _key,
+    minimum_chrome_version: _minimum,
+    side_panel,
+    background: _background,
+    cross_origin_embedder_policy: _coep,
+    cross_origin_opener_policy: _coop,
+    ...rest
+  } = source;
+  return {
+    ...rest,
+    browser_specific_settings: { gecko: { id: GECKO_ID, strict_min_version: '128.0' } },
+    background: { page: 'extension/background/event-page.html' },
+    ...(side_panel && {
+      sidebar_action: {
+        default_panel: side_panel.default_path,
+        default_title: 'tier-assist',
+        open_at_install: false,
+      },
+    }),
+    permissions: (source.permissions ?? []).filter((p) => p !== 'sidePanel' && p !== 'offscreen'),
+    content_scripts: (source.content_scripts ?? []).map(
+      ({ match_origin_as_fallback: _fallback, ...script }) => script,
+    ),
+  } as unknown as ManifestV3Export;
+}
+
+function extensionFirefox(): UserConfig {
+  const chromeBuild = extension();
+  return {
+    ...chromeBuild,
+    plugins: [crx({ manifest: firefoxManifest(manifest) }), webllmLibs().plugin],
+    build: {
+      ...chromeBuild.build,
+      outDir: 'dist/extension-firefox',
+      rollupOptions: {
+        input: {
+          popup: resolve(root, 'extension/popup/index.html'),
+          options: resolve(root, 'extension/options/index.html'),
+          sidepanel: resolve(root, 'extension/sidepanel/index.html'),
+          background: resolve(root, 'extension/background/event-page.html'),
+        },
+      },
+    },
+  };
+}
+
 function server(): UserConfig {
   return {
     publicDir: false,
@@ -225,6 +287,7 @@ function packageGateway(): UserConfig {
 
 export default defineConfig(({ mode }) => {
   if (mode === 'extension') return extension();
+  if (mode === 'extension-firefox') return extensionFirefox();
   if (mode === 'server') return server();
   if (mode === 'bundle') return componentBundle();
   if (mode === 'package') return packageElements();

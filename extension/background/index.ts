@@ -24,6 +24,8 @@ import { gatewayFor } from './gateway.ts';
 import { JOB_KEY, JOB_TITLES } from '../shared/jobs.ts';
 import { handoffTriage, runJob, type JobDeps } from './jobs.ts';
 import { offscreenClient, type OffscreenClient } from './offscreen-client.ts';
+import { pageHostClient } from './page-host-client.ts';
+import { isEventPage } from '../shared/page-bus.ts';
 import { ledgerStats, recordSuggestion, type Stats } from '../shared/stats.ts';
 
 export interface BackgroundDeps {
@@ -178,18 +180,30 @@ function isJobKind(value: unknown): value is JobKind {
   return (JOB_KINDS as readonly unknown[]).includes(value);
 }
 
+/**
+ * Shows the results panel: Chrome's side panel, or Firefox's sidebar (no side panel API there). Must
+ * run before any await: both need the click's or the command's user gesture.
+ */
+function openPanel(tabId: number): void {
+  if (chrome.sidePanel) void chrome.sidePanel.open({ tabId }).catch(() => undefined);
+  else
+    void (chrome as { sidebarAction?: { open(): Promise<void> } }).sidebarAction
+      ?.open()
+      .catch(() => undefined);
+}
+
 /** Chrome wiring: menus, commands, the side panel. Listeners are registered synchronously at start-up (MV3 rule). */
 function wire(runMenu: (kind: JobKind, text: string) => Promise<JobResult>): void {
   chrome.runtime.onInstalled.addListener(installMenus);
   chrome.contextMenus.onClicked.addListener((info, tab) => {
     if (!isJobKind(info.menuItemId) || !info.selectionText) return;
     // open() needs the click's user gesture: call it before any await.
-    if (tab?.id !== undefined) void chrome.sidePanel.open({ tabId: tab.id }).catch(() => undefined);
+    if (tab?.id !== undefined) openPanel(tab.id);
     void runMenu(info.menuItemId, info.selectionText);
   });
   chrome.commands.onCommand.addListener((command, tab) => {
     if (!isJobKind(command) || tab?.id === undefined) return;
-    void chrome.sidePanel.open({ tabId: tab.id }).catch(() => undefined);
+    openPanel(tab.id);
     void runCommand(runMenu, command, tab.id).catch(() => undefined);
   });
 }
@@ -211,7 +225,8 @@ async function runCommand(
 
 const app = main({
   runtime: chrome.runtime,
-  offscreen: offscreenClient(),
+  // Firefox's event page hosts the engine itself (no offscreen documents there).
+  offscreen: isEventPage() ? pageHostClient() : offscreenClient(),
   now: () => Date.now(),
   decide: (text, context) => route(text, context),
   stats: ledgerStats(),

@@ -12,6 +12,7 @@ import { autoResolver, measuredSteps } from '../shared/models.ts';
 import { probeCapabilities } from '../../src/engines/probe.ts';
 import { createEngine, modelCache } from './engines.ts';
 import { offscreenChannel, type OffscreenHandlers } from '../shared/offscreen-protocol.ts';
+import { engineHostRuntime } from '../shared/page-bus.ts';
 
 /** The model type the engine host takes (the port's payload is parsed by the same schema). */
 type HostModel = Parameters<EngineHost['suggest']>[0]['model'];
@@ -139,7 +140,8 @@ export function main(deps: OffscreenDeps): { host: EngineHost; stop: () => void 
 // loaded model are kept so one that measured too slow stays moved down (extension/models.ts).
 const steps = measuredSteps(globalThis.localStorage);
 const offscreen = main({
-  runtime: chrome.runtime,
+  // In Firefox this module runs in the event page beside the background (extension/shared/page-bus.ts).
+  runtime: engineHostRuntime(),
   createEngine,
   webgpu: 'gpu' in navigator,
   resolveModel: autoResolver({

@@ -1,5 +1,6 @@
 /**
- * Finds (or installs) what the test suites need: a Chromium binary and redis-server.
+ * Finds (or installs) what the test suites need: a Chromium binary, redis-server and (for the Firefox
+ * lane) Firefox ESR.
  * As root on Debian/Ubuntu they come from apt; elsewhere Chromium comes from Playwright's download
  * (needs internet) and Redis from the exact command printed.
  */
@@ -74,5 +75,27 @@ export function ensureRedis(): void {
     'No redis-server found. Install it, then run `npm test` again:\n' +
       '  Debian/Ubuntu: sudo apt-get install -y redis-server\n' +
       '  macOS: brew install redis',
+  );
+}
+
+/**
+ * Returns the path of a Firefox to test with (`$FIREFOX_PATH`, else Firefox ESR), installing
+ * `firefox-esr` with apt as root on Debian/Ubuntu. Elsewhere it stops with the command to run: the
+ * Firefox lane drives the system browser over WebDriver BiDi and never downloads one.
+ */
+export function ensureFirefox(): string {
+  const configured = process.env.FIREFOX_PATH;
+  if (configured) {
+    if (existsSync(configured)) return configured;
+    fail(`FIREFOX_PATH=${configured} does not exist. Unset it or point it at a Firefox binary.`);
+  }
+  const found =
+    ['/usr/bin/firefox-esr', '/usr/bin/firefox'].find((p) => existsSync(p)) ?? which('firefox-esr');
+  if (found) return found;
+  if (aptInstall('firefox-esr') && existsSync('/usr/bin/firefox-esr')) return '/usr/bin/firefox-esr';
+  fail(
+    'No Firefox found. Install one, then run `npm run test:firefox` again:\n' +
+      '  Debian/Ubuntu: sudo apt-get install -y firefox-esr\n' +
+      '  or set FIREFOX_PATH=/path/to/firefox',
   );
 }
