@@ -22,7 +22,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { packViolations, rewriteDeclarationSpecifiers } from './lib/pack-rules.ts';
@@ -129,6 +129,8 @@ export function buildPackages(): void {
 /** npm pack each package into `out` (named as PACKAGES says); throws listing any forbidden path. */
 export function packPackages(out: string): PackedPackage[] {
   mkdirSync(out, { recursive: true });
+  const rootVersion = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string })
+    .version;
   const scratch = mkdtempSync(join(tmpdir(), 'tier-pack-'));
   try {
     return PACKAGES.map(({ dir, tarball }) => {
@@ -141,6 +143,10 @@ export function packPackages(out: string): PackedPackage[] {
       });
       const entry = (JSON.parse(json) as NpmPackEntry[])[0];
       if (!entry) throw new Error(`npm pack printed no result for ${dir}`);
+      if (entry.version !== rootVersion)
+        throw new Error(
+          `${dir}/package.json has version ${entry.version} but the root has ${rootVersion}: the packages carry the root's version (ADR 0005).`,
+        );
       const violations = packViolations(entry.files.map((f) => f.path));
       if (violations.length > 0)
         throw new Error(
@@ -185,7 +191,7 @@ function main(argv: string[]): number {
   console.log('| --- | ---: | ---: | ---: |');
   for (const p of packed)
     console.log(
-      `| ${relative(process.cwd(), p.file) || p.file} (${p.name}@${p.version}) | ${p.files} | ${p.packedBytes} (${mb(p.packedBytes)}) | ${p.unpackedBytes} (${mb(p.unpackedBytes)}) |`,
+      `| ${basename(p.file)} (${p.name}@${p.version}) | ${p.files} | ${p.packedBytes} (${mb(p.packedBytes)}) | ${p.unpackedBytes} (${mb(p.unpackedBytes)}) |`,
     );
   if (values.json) console.log(JSON.stringify({ packages: packed }));
   return 0;
