@@ -133,7 +133,7 @@ describe('model "auto" through the app', () => {
   useUpstream(
     {
       reply: 'The capital of France is Paris.',
-      replies: { 'tiny-reject': "I'm not sure, I don't know." },
+      replyFor: (body) => (body.model === 'tiny-reject' ? "I'm not sure, I don't know." : undefined),
     },
     (u) => (up = u),
   );

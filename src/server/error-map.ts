@@ -28,6 +28,11 @@ export function statusOf(error: TierError): ContentfulStatusCode {
   return STATUS[error.code] ?? 500;
 }
 
+/**
+ * `{error: {code, message, type, setting?, field?, param?}}`: our own fields, shaped like OpenAI's
+ * `{error: {message, type, param, code}}` so the official SDKs read `err.error`, `err.code`, `err.type`
+ * and `err.param` from it (`param` repeats `field`, the bad body field, under OpenAI's name).
+ */
 export function errorBody(error: TierError): GatewayErrorBody {
   const setting = error.data?.setting;
   const field = error.data?.field;
@@ -37,7 +42,7 @@ export function errorBody(error: TierError): GatewayErrorBody {
       message: error.message,
       type: error.name,
       ...(typeof setting === 'string' ? { setting } : {}),
-      ...(typeof field === 'string' && field ? { field } : {}),
+      ...(typeof field === 'string' && field ? { field, param: field } : {}),
     },
   };
 }

@@ -14,9 +14,9 @@
  *   { kind: 'error-event', afterDeltas: n} send n deltas, then an `error` event (Anthropic) or
  *                                          `data: {"error": ...}` (OpenAI), then end
  *   { kind: 'slow', delayMs }              wait between deltas (for abort tests)
- * The answer is `options.replies[model]` when the request's model has one, else `options.reply` (default
- * "Hello from the stand-in.") split in words (one stand-in can play a small, a mid and a frontier model
- * whose answers differ, e.g. a small one that says it does not know); input tokens are
+ * The answer is `options.replyFor(body)` when it returns one, else `options.reply` (default "Hello from
+ * the stand-in.") split in words (one stand-in can play a small, a mid and a frontier model whose
+ * answers differ, e.g. a small one that says it does not know to one question); input tokens are
  * `ceil(promptChars / 4)`, output tokens = number of deltas sent. Every request is recorded in `requests`
  * (path, headers, parsed body) so tests can check what the gateway sent (model, max_tokens...).
  *
@@ -42,8 +42,8 @@ export interface UpstreamRequest {
 
 export interface UpstreamOptions {
   reply?: string;
-  /** Per-model answers, by the `model` the gateway sent (falls back to `reply`). */
-  replies?: Record<string, string>;
+  /** The answer to one request (its parsed body: model, messages...); undefined falls back to `reply`. */
+  replyFor?: (body: Record<string, unknown>) => string | undefined;
   fault?: Fault;
   /** Delay before the first byte of every answer (ms). */
   firstByteDelayMs?: number;
@@ -124,7 +124,7 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Upst
     );
     const inputTokens = Math.ceil(promptChars / 4);
     const maxTokens = Number(body.max_tokens ?? body.max_completion_tokens ?? 1e9);
-    const all = words(options.replies?.[String(body.model)] ?? options.reply ?? 'Hello from the stand-in.');
+    const all = words(options.replyFor?.(body) ?? options.reply ?? 'Hello from the stand-in.');
     const deltas = all.slice(0, maxTokens);
     const stopReason = deltas.length < all.length ? 'length' : 'stop';
     const stream = body.stream === true;
