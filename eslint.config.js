@@ -112,7 +112,16 @@ const CHROME_ONLY_IN_EXTENSION = globalsRule(
 );
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'custom-elements.json', '.cache/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'packages/*/dist/**',
+      'node_modules/**',
+      'coverage/**',
+      'custom-elements.json',
+      '.cache/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {
