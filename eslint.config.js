@@ -122,6 +122,8 @@ export default tseslint.config(
       '.cache/**',
     ],
   },
+  // Scratch-app templates: `npm run test:packaging` type-checks them against the packed packages instead.
+  { ignores: ['test/packaging/apps/**'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {
