@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { GatewayTierSchema, TierSchema } from '../config/index.ts';
 
 export const AutoRouteSchema = z.object({
-  /** The gateway tier the decision maps to (the router's `local` is `small`, or `mid` without one). */
+  /** The gateway tier decided (the router's `local` is `small`, or `mid` without one); kept on escalation. */
   tier: GatewayTierSchema,
   /** The router's tier, as the browser would have seen it. */
   routerTier: TierSchema,
@@ -21,7 +21,10 @@ export const AutoRouteSchema = z.object({
   quality: z.number(),
   /** The cascade verifier's verdict on the small tier's answer (only when small answered first). */
   verdict: z.object({ accept: z.boolean(), reason: z.string() }).optional(),
-  /** This answer escalated from that tier (the small answer was rejected, or small failed). */
-  escalatedFrom: GatewayTierSchema.optional(),
+  /**
+   * Set on the answer of an escalated request (as the browser's `escalated: {from, reason}`): the small
+   * answer was rejected by the verifier, or small failed, and `to` answered instead.
+   */
+  escalated: z.object({ from: GatewayTierSchema, to: GatewayTierSchema, reason: z.string() }).optional(),
 });
 export type AutoRoute = z.infer<typeof AutoRouteSchema>;

@@ -186,12 +186,16 @@ describe('model "auto" through the app', () => {
     const tail = sse.events.at(-1) as { tier_assist: { tier: string; route: unknown } };
     expect(tail.tier_assist.tier).toBe('mid');
     const route = AutoRouteSchema.parse(tail.tier_assist.route);
-    expect(route).toMatchObject({ tier: 'mid', escalatedFrom: 'small', verdict: { accept: false } });
-    expect(route.reason).toContain('Escalated to mid');
+    expect(route).toMatchObject({
+      tier: 'small',
+      verdict: { accept: false },
+      escalated: { from: 'small', to: 'mid' },
+    });
+    expect(route.escalated?.reason).toContain('Escalated to mid: the cascade verifier rejected');
     expect(up.requests.map((r) => r.body.model)).toEqual(['tiny-reject', 'gpt-5-mini']);
     const records = usageLog.records;
     await waitFor(() => records.length === 2);
-    expect(records.map((r) => [r.tier, r.route?.escalatedFrom, r.route?.verdict?.accept])).toEqual([
+    expect(records.map((r) => [r.tier, r.route?.escalated?.from, r.route?.verdict?.accept])).toEqual([
       ['small', undefined, false],
       ['mid', 'small', false],
     ]);
@@ -211,9 +215,11 @@ describe('model "auto" through the app', () => {
     const res = await app.request('/v1/chat/completions', ask(SIMPLE));
     expect(res.status).toBe(200);
     expect(res.headers.get('x-tier-assist-escalated')).toBe('true');
-    const json = (await res.json()) as { tier_assist: { tier: string; route: { reason: string } } };
+    const json = (await res.json()) as { tier_assist: { tier: string; route: unknown } };
     expect(json.tier_assist.tier).toBe('mid');
-    expect(json.tier_assist.route.reason).toContain('the small tier failed');
+    expect(AutoRouteSchema.parse(json.tier_assist.route).escalated?.reason).toContain(
+      'the small tier failed',
+    );
 
     const hard = await app.request('/v1/chat/completions', ask(COMPLEX));
     expect(hard.headers.get('x-tier-assist-tier')).toBe('frontier');

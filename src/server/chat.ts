@@ -295,12 +295,9 @@ async function answerAuto(
   const to = nextTier(deps.tiers);
   const escalated: AutoRoute = {
     ...smallRoute,
-    tier: to,
-    escalatedFrom: 'small',
-    reason: `${route.reason} Escalated to ${to}: ${why}.`,
+    escalated: { from: 'small', to, reason: `Escalated to ${to}: ${why}.` },
   };
   c.header('x-tier-assist-escalated', 'true');
-  c.header('x-tier-assist-reason', headerText(escalated.reason));
   const { x, ans } = await openTier(c, deps, { ...body, tier: to }, started, escalated);
   return respond(c, x, ans, escalated);
 }

@@ -186,10 +186,15 @@ describe('the openai SDK against the gateway', () => {
     expect(text).toBe('alpha beta gamma delta epsilon zeta eta theta');
     expect(up.requests.slice(before).map((r) => r.body.model)).toEqual([SMALL_MODEL, 'gpt-5-mini']);
     const route = AutoRouteSchema.parse(tierAssistOf(last).route);
-    expect(route).toMatchObject({ tier: 'mid', escalatedFrom: 'small', verdict: { accept: false } });
+    expect(route).toMatchObject({
+      tier: 'small',
+      verdict: { accept: false },
+      escalated: { from: 'small', to: 'mid' },
+    });
+    expect(tierAssistOf(last).tier).toBe('mid');
     expect(route.verdict?.reason).toContain('does not know');
     const answer = await recordOf((last as { id: string }).id);
-    expect(answer).toMatchObject({ tier: 'mid', route: { escalatedFrom: 'small' } });
+    expect(answer).toMatchObject({ tier: 'mid', route: { escalated: { from: 'small', to: 'mid' } } });
     const small = gw.readUsage().find((r) => r.tier === 'small' && r.route?.verdict?.accept === false);
     expect(small).toMatchObject({ model: SMALL_MODEL, outcome: 'ok' });
   });
