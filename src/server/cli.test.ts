@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -26,6 +26,25 @@ describe('tier-assist-gateway command line', () => {
     const listed = new Set(ENVIRONMENT.map(([name]) => name));
     expect([...documented].filter((name) => !listed.has(name))).toEqual([]);
     for (const name of listed) expect(help).toMatch(new RegExp(`^  ${name} `, 'm'));
+  });
+
+  it('--help lists every environment variable the gateway code reads', () => {
+    const names = new Set<string>();
+    const dir = import.meta.dirname;
+    const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter(
+      (f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && f !== 'cli.ts',
+    );
+    for (const file of files) {
+      const text = readFileSync(join(dir, file), 'utf8');
+      for (const m of text.matchAll(/\benv\.([A-Z][A-Z0-9_]+)/g)) names.add(m[1]!);
+      for (const m of text.matchAll(/['"`]((?:TIER_ASSIST|ANTHROPIC|OPENAI)_[A-Z0-9_]+|REDIS_URL)['"`]/g))
+        names.add(m[1]!);
+      for (const m of text.matchAll(/`TIER_ASSIST_\$\{upper\}_([A-Z_]+)`/g))
+        for (const tier of ['MID', 'FRONTIER']) names.add(`TIER_ASSIST_${tier}_${m[1]!}`);
+    }
+    expect(names.size).toBeGreaterThan(10);
+    const listed = new Set(ENVIRONMENT.map(([name]) => name));
+    expect([...names].filter((name) => !listed.has(name))).toEqual([]);
   });
 
   it('flags win over env, env over defaults', () => {

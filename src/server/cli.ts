@@ -83,6 +83,17 @@ export const ENVIRONMENT: readonly (readonly [string, string])[] = [
   ['TIER_ASSIST_FRONTIER_PROVIDER', 'anthropic or openai, for the frontier tier'],
   ['REDIS_URL', 'Redis for limits and budgets shared by several processes (when the file sets no store)'],
   ['TIER_ASSIST_USAGE_LOG', 'JSONL usage log path (default .cache/tier-assist/usage.jsonl)'],
+  [
+    'TIER_ASSIST_SMALL_BASE_URL',
+    'OpenAI-compatible base URL of a self-hosted small model (turns the small tier on)',
+  ],
+  ['TIER_ASSIST_SMALL_MODEL', 'the model name that server knows (required with the base URL)'],
+  [
+    'TIER_ASSIST_SMALL_API_KEY',
+    "the small tier's key, if its server needs one (OPENAI_API_KEY is never sent to it)",
+  ],
+  ['TIER_ASSIST_SMALL_PRICE_INPUT', 'small tier price, USD per million input tokens (default 0)'],
+  ['TIER_ASSIST_SMALL_PRICE_OUTPUT', 'small tier price, USD per million output tokens (default 0)'],
 ];
 
 export function helpText(): string {
