@@ -4,7 +4,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Upstream } from '../../test/support/upstream.ts';
-import { post, readSseBody, testGateway, useUpstream, waitFor } from '../../test/support/server.ts';
+import {
+  ORIGIN,
+  SECRET,
+  post,
+  readSseBody,
+  testGateway,
+  useUpstream,
+  waitFor,
+} from '../../test/support/server.ts';
 import { InvalidInputError } from '../errors.ts';
 import { AutoRouteSchema } from './auto-record.ts';
 import { acceptedModels, decideAuto, readChatRequest, verifySmall } from './auto-route.ts';
@@ -233,6 +241,38 @@ describe('model "auto" through the app', () => {
     expect(json.tier_assist.tier).toBe('mid');
     expect(json.tier_assist.route.reason).toContain('No small tier is configured');
     expect(up.requests.map((r) => r.body.model)).toEqual(['gpt-5-mini']);
+  });
+
+  it("the daily budget reserves at the small tier's own price, not the frontier's", async () => {
+    // A budget below one mid worst case ($1/M in, $5/M out on 256 tokens) and above small's (free here).
+    const { app } = testGateway(
+      up,
+      {
+        tiers: {
+          small: { baseUrl: up.openaiBaseUrl, model: 'tiny-ok' },
+          mid: { provider: 'openai', model: 'gpt-5-mini', baseUrl: up.openaiBaseUrl, apiKey: 'k' },
+        },
+        sites: [{ id: 'shop', origins: [ORIGIN], secret: SECRET, dailyBudgetUsd: 0.0001 }],
+      },
+      { providers: 'openai' },
+    );
+    const minted = await app.request(
+      '/v1/tokens',
+      post(JSON.stringify({ origin: ORIGIN }), { authorization: `Bearer ${SECRET}` }),
+    );
+    const { token } = (await minted.json()) as { token: string };
+    const send = (model: string) =>
+      app.request(
+        '/v1/chat/completions',
+        post(JSON.stringify({ model, messages: user(SIMPLE) }), {
+          origin: ORIGIN,
+          authorization: `Bearer ${token}`,
+        }),
+      );
+    expect((await send('small')).status).toBe(200);
+    const mid = await send('mid');
+    expect(mid.status).toBe(429);
+    expect(((await mid.json()) as { error: { code: string } }).error.code).toBe('budget_exceeded');
   });
 
   it("the small tier's configured price is what the record and the response charge", async () => {

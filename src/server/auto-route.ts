@@ -77,7 +77,8 @@ export function readChatRequest(json: unknown, tiers: TierTable): ChatRequest {
   const auto = model === 'auto';
   // The wire schema needs a tier; "auto" parses with a placeholder and gets the decided tier later.
   const named = auto ? 'mid' : (tier ?? model);
-  const parsed = GatewayRequestSchema.safeParse({ ...raw, tier: named });
+  // The browser's requests (tier given) parse as they are: no copy of the body on the common path.
+  const parsed = GatewayRequestSchema.safeParse(named === tier ? raw : { ...raw, tier: named });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = fieldOf(parsed.error.issues);

@@ -46,10 +46,14 @@ export function worstCaseNanos(plan: ResolvedUpstream[], body: GatewayRequest, p
       const maxOut = Math.min(body.max_tokens ?? up.maxTokens, up.maxTokens);
       // A token is at least one character: promptChars bounds the input tokens from above.
       return (
-        costNanos(up.model, {
-          inputTokens: promptChars + 16 * body.messages.length,
-          outputTokens: maxOut,
-        }) ?? frontierCostNanos({ inputTokens: promptChars, outputTokens: maxOut })
+        costNanos(
+          up.model,
+          {
+            inputTokens: promptChars + 16 * body.messages.length,
+            outputTokens: maxOut,
+          },
+          up.prices,
+        ) ?? frontierCostNanos({ inputTokens: promptChars, outputTokens: maxOut })
       );
     }),
   );
