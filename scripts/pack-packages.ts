@@ -52,8 +52,16 @@ interface NpmPackEntry {
 
 /** The packages, their folder under packages/ and the tarball name the contract fixes. */
 export const PACKAGES = [
-  { dir: 'packages/tier-assist', tarball: 'tier-assist.tgz' },
-  { dir: 'packages/tier-assist-gateway', tarball: 'tier-assist-gateway.tgz' },
+  {
+    dir: 'packages/tier-assist',
+    tarball: 'tier-assist.tgz',
+    built: ['dist/index.js', 'dist/tier-assist.bundle.js', 'dist/custom-elements.json', 'dist/types'],
+  },
+  {
+    dir: 'packages/tier-assist-gateway',
+    tarball: 'tier-assist-gateway.tgz',
+    built: ['dist/cli.js', 'dist/types'],
+  },
 ] as const;
 
 function run(command: string, args: string[], allowFailure = false): void {
@@ -183,7 +191,10 @@ function main(argv: string[]): number {
     return 2;
   }
   const out = resolve(values.out ?? join(root, '.cache/packages'));
-  const built = PACKAGES.every(({ dir }) => existsSync(join(root, dir, 'dist')));
+  // --no-build reuses dist/ only when every step left its output (`size --package` or a lone vite run do not).
+  const built = PACKAGES.every(({ dir, built: outputs }) =>
+    outputs.every((f) => existsSync(join(root, dir, f))),
+  );
   if (!values['no-build'] || !built) buildPackages();
   const packed = packPackages(out);
   const mb = (n: number) => `${(n / 1024 / 1024).toFixed(2)} MB`;

@@ -3,6 +3,9 @@
  * acts (the entry module and its static imports, gzipped), against a 25 KB budget, and what loads
  * later (dynamic imports, transitively: router, markdown, gateway client, engines). Exits 1 over budget.
  * `measureTierAssist(dist)` is the same measurement for tests (the e2e suite holds the budget in CI).
+ * `--package` measures the npm package's build instead (packages/tier-assist/dist, made by
+ * `npm run -s pack:packages`; never rebuilt here): the same walk without lit, which the package leaves to
+ * the host's bundler.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -76,8 +79,13 @@ export function measureTierAssist(dist = join(root, 'dist/components')): SizeRep
 }
 
 function main(args: Set<string>): number {
-  const dist = join(root, 'dist/components');
-  if (!args.has('--no-build') || !existsSync(join(dist, 'tier-assist.js'))) {
+  const pkg = args.has('--package');
+  const dist = join(root, pkg ? 'packages/tier-assist/dist' : 'dist/components');
+  if (pkg && !existsSync(join(dist, 'tier-assist.js'))) {
+    console.error(`${dist} does not exist: build it with npm run -s pack:packages first.`);
+    return 1;
+  }
+  if (!pkg && (!args.has('--no-build') || !existsSync(join(dist, 'tier-assist.js')))) {
     execFileSync('npx', ['vite', 'build', '--logLevel', 'warn'], {
       cwd: root,
       stdio: ['ignore', 'ignore', 'inherit'],
@@ -85,7 +93,11 @@ function main(args: Set<string>): number {
   }
   const report = measureTierAssist(dist);
   const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
-  console.log('<tier-assist> first load (static imports of dist/components/tier-assist.js)');
+  console.log(
+    pkg
+      ? '<tier-assist> first load from the npm package (static imports of packages/tier-assist/dist/tier-assist.js; lit not included)'
+      : '<tier-assist> first load (static imports of dist/components/tier-assist.js)',
+  );
   console.log('| file | bytes | gzip |');
   console.log('| --- | ---: | ---: |');
   for (const f of report.initialFiles) console.log(`| ${f.file} | ${f.bytes} | ${f.gzBytes} |`);
