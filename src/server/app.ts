@@ -4,6 +4,7 @@
  *   GET  /healthz              liveness JSON (503 while the shared store is unreachable)
  *   GET  /metrics              Prometheus text (tier_assist_*)
  *   GET  /v1/tiers             which tiers are configured (no keys, no URLs)
+ *   GET  /v1/models            OpenAI's model list: the values `model` takes ("auto" and the tiers)
  *   POST /v1/tokens            site backend mints a browser token (site secret as bearer)
  *   GET  /v1/usage             per-day usage summary of the site (site secret as bearer)
  *   POST /v1/chat/completions  OpenAI-compatible, names a tier; SSE or JSON
@@ -12,8 +13,10 @@
  */
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
+import type { GatewayTier } from '../config/index.ts';
 import { InvalidInputError, NotFoundError } from '../errors.ts';
 import { PRICES } from '../ledger/prices.ts';
+import { acceptedModels } from './auto-route.ts';
 import { createChatHandler } from './chat.ts';
 import { mountFeedback } from './feedback.ts';
 import { isResolved, loadConfig, type GatewayConfig, type TierTable } from './config.ts';
@@ -110,7 +113,11 @@ function mountStatus(app: Hono<GatewayEnv>, parts: AppParts, version: string): v
         status: storeHealth.ok ? 'ok' : 'store_unavailable',
         version,
         uptimeSeconds: Math.round((now() - startedAt) / 1000),
-        tiers: { mid: isResolved(tiers.mid), frontier: isResolved(tiers.frontier) },
+        tiers: {
+          ...(isResolved(tiers.small) ? { small: true } : {}),
+          mid: isResolved(tiers.mid),
+          frontier: isResolved(tiers.frontier),
+        },
         store: storeHealth,
       },
       storeHealth.ok ? 200 : 503,
@@ -145,9 +152,11 @@ function mountStatus(app: Hono<GatewayEnv>, parts: AppParts, version: string): v
 /** GET /v1/tiers (public), POST /v1/tokens and GET /v1/usage (site secret as bearer). */
 function mountSiteApi(app: Hono<GatewayEnv>, parts: AppParts): void {
   const { config, tiers } = parts;
+  // `small` is listed only where configured (it is optional; mid and frontier are listed either way).
+  const listed: GatewayTier[] = isResolved(tiers.small) ? ['small', 'mid', 'frontier'] : ['mid', 'frontier'];
   app.get('/v1/tiers', (c) =>
     c.json({
-      tiers: (['mid', 'frontier'] as const).map((tier) => {
+      tiers: listed.map((tier) => {
         const t = tiers[tier];
         return isResolved(t)
           ? { tier, configured: true, provider: t.provider, model: t.model, maxTokens: t.maxTokens }
@@ -155,6 +164,12 @@ function mountSiteApi(app: Hono<GatewayEnv>, parts: AppParts): void {
       }),
       fallback: config.reliability.fallback,
       prices: { version: PRICES.version, recordedOn: PRICES.recordedOn },
+    }),
+  );
+  app.get('/v1/models', (c) =>
+    c.json({
+      object: 'list',
+      data: acceptedModels(tiers).map((id) => ({ id, object: 'model', created: 0, owned_by: 'tier-assist' })),
     }),
   );
   app.post('/v1/tokens', (c) => mintToken(c, parts));

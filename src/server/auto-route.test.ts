@@ -243,6 +243,22 @@ describe('model "auto" through the app', () => {
     expect(up.requests.map((r) => r.body.model)).toEqual(['gpt-5-mini']);
   });
 
+  it('GET /v1/models lists what model takes; /v1/tiers and /healthz show small only where configured', async () => {
+    const models = async (app: ReturnType<typeof gateway>['app']) =>
+      ((await (await app.request('/v1/models')).json()) as { data: { id: string }[] }).data.map((m) => m.id);
+    const tiersOf = async (app: ReturnType<typeof gateway>['app']) =>
+      ((await (await app.request('/v1/tiers')).json()) as { tiers: { tier: string }[] }).tiers.map(
+        (t) => t.tier,
+      );
+    const small = gateway('tiny-ok').app;
+    expect(await models(small)).toEqual(['auto', 'small', 'mid', 'frontier']);
+    expect(await tiersOf(small)).toEqual(['small', 'mid', 'frontier']);
+    expect(await (await small.request('/healthz')).json()).toMatchObject({ tiers: { small: true } });
+    const none = gateway(undefined).app;
+    expect(await models(none)).toEqual(['auto', 'mid', 'frontier']);
+    expect(await tiersOf(none)).toEqual(['mid', 'frontier']);
+  });
+
   it("the daily budget reserves at the small tier's own price, not the frontier's", async () => {
     // A budget below one mid worst case ($1/M in, $5/M out on 256 tokens) and above small's (free here).
     const { app } = testGateway(

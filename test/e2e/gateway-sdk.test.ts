@@ -199,6 +199,12 @@ describe('the openai SDK against the gateway', () => {
     expect(small).toMatchObject({ model: SMALL_MODEL, outcome: 'ok' });
   });
 
+  it('models.list() names the values model takes', async () => {
+    const ids: string[] = [];
+    for await (const model of openai().models.list()) ids.push(model.id);
+    expect(ids).toEqual(['auto', 'small', 'mid', 'frontier']);
+  });
+
   it('model as a tier answers from that tier', async () => {
     const data = await openai().chat.completions.create({
       model: 'mid',
