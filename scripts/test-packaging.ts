@@ -30,12 +30,14 @@ import {
 } from '../test/packaging/pages.ts';
 import { CheckFailure, Checks } from './lib/packaging-checks.ts';
 import {
+  BUNDLE_FILE,
   ROOT,
   buildApp,
   dryRunPacks,
   forbiddenPaths,
   installScratch,
   layoutBundlePage,
+  manifestProblems,
   packTarballs,
   readTarball,
   run,
@@ -54,10 +56,6 @@ const scratch = mkdtempSync(join(tmpdir(), 'tier-packaging-'));
 const tarballDir = join(scratch, 'tarballs');
 const appRoot = join(scratch, 'apps');
 mkdirSync(tarballDir);
-
-/** The element package's public entry points (issue 16 contract with pack:packages). */
-const ELEMENT_EXPORTS = ['.', './tier-assist.js', './tier-triage.js', './tier-savings.js', './bundle'];
-const BUNDLE_FILE = 'dist/tier-assist.bundle.js';
 
 interface FrameworkApp {
   dir: string;
@@ -81,12 +79,6 @@ const FRAMEWORK_APPS: FrameworkApp[] = [
 const skipAll = (names: string[], reason: string) => names.forEach((name) => checks.skip(name, reason));
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 
-function exportKeys(contents: TarballContents): string[] {
-  const exports = contents.manifest.exports;
-  if (typeof exports === 'string') return ['.'];
-  return exports && typeof exports === 'object' ? Object.keys(exports) : [];
-}
-
 async function main(): Promise<void> {
   // 1. Pack.
   const tarballs = await checks.run('pack: npm run pack:packages writes both tarballs', async () => {
@@ -106,28 +98,9 @@ async function main(): Promise<void> {
     for (const name of Object.keys(tarballs) as PackageName[])
       contents[name] = await readTarball(tarballs[name].path);
     await checks.run(installChecks[0]!, () => {
-      const problems: string[] = [];
+      const problems = manifestProblems(contents);
       const elements = contents['tier-assist'];
       const gateway = contents['tier-assist-gateway'];
-      for (const [name, c] of Object.entries(contents)) {
-        if (c.manifest.private) problems.push(`${name}: package.json is private; npm refuses to publish it`);
-        if (exportKeys(c).length === 0) problems.push(`${name}: package.json has no "exports"`);
-      }
-      const missing = ELEMENT_EXPORTS.filter((key) => !exportKeys(elements).includes(key));
-      if (missing.length) problems.push(`tier-assist: exports lack ${missing.join(', ')}`);
-      if (!elements.files.includes(BUNDLE_FILE))
-        problems.push(`tier-assist: ${BUNDLE_FILE} is not in the tarball`);
-      if (!elements.files.some((f) => f.endsWith('.d.ts')))
-        problems.push('tier-assist: no .d.ts in the tarball');
-      const manifestFile = elements.manifest.customElements;
-      if (!manifestFile || !elements.files.includes(manifestFile.replace(/^\.\//, '')))
-        problems.push(
-          'tier-assist: "customElements" does not name a custom-elements.json inside the tarball',
-        );
-      if (elements.manifest.sideEffects === undefined) problems.push('tier-assist: no "sideEffects" field');
-      const bin = gateway.manifest.bin;
-      if (typeof bin !== 'object' || !bin['tier-assist-gateway'])
-        problems.push('tier-assist-gateway: no bin named tier-assist-gateway');
       if (problems.length)
         throw new CheckFailure(`Fix the package.json of the packages:\n- ${problems.join('\n- ')}`);
       console.log(

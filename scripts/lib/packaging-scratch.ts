@@ -151,6 +151,40 @@ export async function readTarball(path: string): Promise<TarballContents> {
   return { files, manifest: JSON.parse(manifest.output) as PackageManifest };
 }
 
+/** The element package's public entry points (the contract with pack:packages, issue 16). */
+export const ELEMENT_EXPORTS = ['.', './tier-assist.js', './tier-triage.js', './tier-savings.js', './bundle'];
+/** The one-file build a page loads with a single script tag. */
+export const BUNDLE_FILE = 'dist/tier-assist.bundle.js';
+
+function exportKeys(contents: TarballContents): string[] {
+  const exports = contents.manifest.exports;
+  if (typeof exports === 'string') return ['.'];
+  return exports && typeof exports === 'object' ? Object.keys(exports) : [];
+}
+
+/** What the tarballs' package.json files lack for a user to install and use them, one sentence each. */
+export function manifestProblems(contents: Record<PackageName, TarballContents>): string[] {
+  const problems: string[] = [];
+  for (const [name, c] of Object.entries(contents)) {
+    if (c.manifest.private) problems.push(`${name}: package.json is private; npm refuses to publish it`);
+    if (exportKeys(c).length === 0) problems.push(`${name}: package.json has no "exports"`);
+  }
+  const elements = contents['tier-assist'];
+  const missing = ELEMENT_EXPORTS.filter((key) => !exportKeys(elements).includes(key));
+  if (missing.length) problems.push(`tier-assist: exports lack ${missing.join(', ')}`);
+  if (!elements.files.includes(BUNDLE_FILE))
+    problems.push(`tier-assist: ${BUNDLE_FILE} is not in the tarball`);
+  if (!elements.files.some((f) => f.endsWith('.d.ts'))) problems.push('tier-assist: no .d.ts in the tarball');
+  const manifestFile = elements.manifest.customElements;
+  if (!manifestFile || !elements.files.includes(manifestFile.replace(/^\.\//, '')))
+    problems.push('tier-assist: "customElements" does not name a custom-elements.json inside the tarball');
+  if (elements.manifest.sideEffects === undefined) problems.push('tier-assist: no "sideEffects" field');
+  const bin = contents['tier-assist-gateway'].manifest.bin;
+  if (typeof bin !== 'object' || !bin['tier-assist-gateway'])
+    problems.push('tier-assist-gateway: no bin named tier-assist-gateway');
+  return problems;
+}
+
 /**
  * Paths a published package must not hold (issue 16): tests and their source maps, data sets,
  * screenshots. Source maps of the shipped code are allowed.

@@ -145,7 +145,10 @@ export async function driveApp(
       .locator('tier-assist')
       .innerText()
       .catch(() => '(no element)');
-    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    const message = (error instanceof Error ? error.message.split('\n')[0]! : String(error)).replace(
+      /\.$/,
+      '',
+    );
     throw new CheckFailure(
       `In Chromium: ${message}. Run with --keep and open the built app to see it.`,
       `The element showed: ${text.replace(/\s+/g, ' ').slice(0, 600)}\nPage errors: ${pageErrors.join(' | ') || 'none'}`,
