@@ -234,6 +234,24 @@ describe('model "auto" through the app', () => {
     expect(((await hard.json()) as { model: string }).model).toBe('gpt-5');
   });
 
+  it('a client that goes away while small answers is not escalated: nothing more is asked upstream', async () => {
+    const { app, usageLog } = gateway('tiny-ok');
+    up.faults.push({ kind: 'slow', delayMs: 100 });
+    const controller = new AbortController();
+    const pending = app.request('/v1/chat/completions', { ...ask(SIMPLE), signal: controller.signal });
+    await waitFor(() => up.requests.length === 1);
+    controller.abort();
+    const outcome = await pending.then(
+      (res) => res.status,
+      () => 'rejected',
+    );
+    expect(outcome).not.toBe(200);
+    await waitFor(() => usageLog.records.length === 1);
+    expect(usageLog.records[0]).toMatchObject({ tier: 'small', outcome: 'client_abort' });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(up.requests.map((r) => r.body.model)).toEqual(['tiny-ok']);
+  });
+
   it('without a small tier, auto answers a simple request from mid and says so', async () => {
     const { app } = gateway(undefined);
     const res = await app.request('/v1/chat/completions', ask(SIMPLE));

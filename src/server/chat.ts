@@ -288,7 +288,7 @@ async function answerAuto(
     void x.finish();
     why = `the cascade verifier rejected the small answer (${verdict.reason})`;
   } catch (error) {
-    if (!smallFailed(error)) throw error;
+    if (!smallFailed(error) || c.req.raw.signal.aborted) throw error;
     why = `the small tier failed (${error.message})`;
   }
 
