@@ -23,7 +23,9 @@
  *               appear: maxRpsAtP99Under5Ms, maxRpsAtP99Under5MsTwoProcesses, the curves, and memory per
  *               1,000 open streams (--streams N held open against a slow stand-in; RSS read)
  * --soak        5 rounds of 30 s per side
- * --gateway-node-options=...  NODE_OPTIONS for the gateway (e.g. --cpu-prof --cpu-prof-dir=DIR)
+ * --profile DIR  CPU profile of the gateway (scripts/lib/cpu-profile-preload.mjs), summarised at the end
+ *                (scripts/lib/cpu-profile.ts: self time per area and function, µs per request)
+ * --gateway-node-options=...  NODE_OPTIONS for the gateway
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, createServer, request as httpRequest } from 'node:http';
@@ -48,6 +50,7 @@ import {
   type Load,
   type Phase,
 } from './lib/gateway-load.ts';
+import { summarise as summariseProfile } from './lib/cpu-profile.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -68,6 +71,8 @@ const { values } = parseArgs({
     /** Run the gateway from the source with tsx instead of the built dist/server/cli.js. */
     source: { type: 'boolean', default: false },
     paced: { type: 'boolean', default: false },
+    /** Write a CPU profile of each gateway process to DIR and print where the time went. */
+    profile: { type: 'string' },
     'gateway-node-options': { type: 'string' },
   },
 });
@@ -109,7 +114,12 @@ async function child(args: string[], tag: string): Promise<{ proc: ChildProcess;
 /** The built gateway: mid = the stand-in's Anthropic API, frontier = its OpenAI-compatible API. */
 function benchGateway(upstreamUrl: string, processes: number): Promise<RunningGateway> {
   const env: Record<string, string> = { TIER_ASSIST_PROCESSES: String(processes) };
-  if (values['gateway-node-options']) env.NODE_OPTIONS = values['gateway-node-options'];
+  const nodeOptions = [values['gateway-node-options'] ?? ''];
+  if (values.profile) {
+    nodeOptions.push(`--import=${resolve(ROOT, 'scripts/lib/cpu-profile-preload.mjs')}`);
+    env.TIER_ASSIST_CPU_PROFILE_DIR = resolve(values.profile);
+  }
+  if (nodeOptions.join('').trim()) env.NODE_OPTIONS = nodeOptions.join(' ').trim();
   return startGateway({
     staticFiles: false,
     env,
@@ -314,6 +324,8 @@ async function main(): Promise<void> {
   await gw.stop();
   const records = gw.readUsage();
   const written = records.length;
+  if (values.profile && !values.json)
+    for (const line of summariseProfile([resolve(values.profile)], 30, written)) console.log(line);
   const warmupRequests = formats.length * 2 * rate;
 
   const perFormat = Object.fromEntries(formats.map((f) => [f, formatResult(data[f])])) as Record<

@@ -11,6 +11,7 @@ import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { processCount, runPrimary, sharedStateProblem } from './cluster.ts';
 import { isResolved } from './config.ts';
 import { startGateway, type RunningGateway, type StaticMount } from './node.ts';
 
@@ -82,6 +83,10 @@ export const ENVIRONMENT: readonly (readonly [string, string])[] = [
   ['TIER_ASSIST_MID_PROVIDER', 'anthropic or openai, for the mid tier'],
   ['TIER_ASSIST_FRONTIER_PROVIDER', 'anthropic or openai, for the frontier tier'],
   ['REDIS_URL', 'Redis for limits and budgets shared by several processes (when the file sets no store)'],
+  [
+    'TIER_ASSIST_PROCESSES',
+    'gateway processes on the one port (default 1; "auto": one per core; needs Redis for limits)',
+  ],
   ['TIER_ASSIST_USAGE_LOG', 'JSONL usage log path (default .cache/tier-assist/usage.jsonl)'],
   [
     'TIER_ASSIST_SMALL_BASE_URL',
@@ -198,6 +203,8 @@ function main(): void {
   }
   let started: RunningGateway;
   try {
+    // TIER_ASSIST_PROCESSES=N: this process supervises N workers, each of which runs the code below.
+    if (runPrimary({ processes: processCount(env) })) return;
     started = startServer({
       port: action.port,
       hostname: action.hostname,
@@ -207,6 +214,8 @@ function main(): void {
       ...(action.staticDir ? { staticDir: action.staticDir } : {}),
       ...(action.configFile ? { configFile: action.configFile } : {}),
     });
+    const problem = sharedStateProblem(started.config, processCount(env));
+    if (problem) throw new Error(problem);
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);
     process.exit(1);
