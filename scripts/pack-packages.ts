@@ -177,6 +177,45 @@ export function packPackages(out: string): PackedPackage[] {
   }
 }
 
+const LOCK = join(root, 'packages/.pack-lock');
+
+/**
+ * One build and pack at a time: every run writes packages/<name>/dist, so two at once (two engineers, or
+ * the packaging suite beside a hand run) would pack each other's half-written files. mkdir is atomic; a
+ * lock whose process is gone is taken over.
+ */
+function withPackLock<T>(fn: () => T): T {
+  const started = Date.now();
+  const sleep = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      writeFileSync(join(LOCK, 'pid'), String(process.pid));
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const pid = Number(existsSync(join(LOCK, 'pid')) ? readFileSync(join(LOCK, 'pid'), 'utf8') : NaN);
+      let alive = true;
+      try {
+        if (Number.isInteger(pid)) process.kill(pid, 0);
+      } catch {
+        alive = false;
+      }
+      if (!alive) rmSync(LOCK, { recursive: true, force: true });
+      else if (Date.now() - started > 15 * 60_000)
+        throw new Error(
+          `Another pack:packages (pid ${pid}) has held ${LOCK} for 15 minutes; stop it or remove the folder.`,
+        );
+      else Atomics.wait(sleep, 0, 0, 500);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(LOCK, { recursive: true, force: true });
+  }
+}
+
 function main(argv: string[]): number {
   let values: { out?: string; json?: boolean; 'no-build'?: boolean };
   try {
@@ -195,8 +234,10 @@ function main(argv: string[]): number {
   const built = PACKAGES.every(({ dir, built: outputs }) =>
     outputs.every((f) => existsSync(join(root, dir, f))),
   );
-  if (!values['no-build'] || !built) buildPackages();
-  const packed = packPackages(out);
+  const packed = withPackLock(() => {
+    if (!values['no-build'] || !built) buildPackages();
+    return packPackages(out);
+  });
   const mb = (n: number) => `${(n / 1024 / 1024).toFixed(2)} MB`;
   console.log('| tarball | files | packed | unpacked |');
   console.log('| --- | ---: | ---: | ---: |');
