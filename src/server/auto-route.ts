@@ -42,8 +42,12 @@ function fieldOf(issues: readonly { path: readonly PropertyKey[] }[]): string {
  * different ones. Throws InvalidInputError (400) naming the field and the accepted values.
  */
 export function readChatRequest(json: unknown, tiers: TierTable): ChatRequest {
-  const accepted = acceptedModels(tiers);
-  const list = accepted.map((m) => `"${m}"`).join(', ');
+  // Only error messages list the accepted values: nothing is built for a valid request.
+  const accepted = () => acceptedModels(tiers);
+  const list = () =>
+    accepted()
+      .map((m) => `"${m}"`)
+      .join(', ');
   const raw: Record<string, unknown> =
     typeof json === 'object' && json !== null && !Array.isArray(json)
       ? (json as Record<string, unknown>)
@@ -52,26 +56,29 @@ export function readChatRequest(json: unknown, tiers: TierTable): ChatRequest {
   // With a `tier` (the browser's contract) a `model` that names no tier is ignored, as it always was: it
   // never reaches the provider. Without one, `model` is the tier, and must be one this gateway serves.
   const model = tier !== undefined && !isTier(raw.model) && raw.model !== 'auto' ? undefined : raw.model;
-  if (model !== undefined && (typeof model !== 'string' || !accepted.includes(model))) {
+  if (
+    model !== undefined &&
+    (model === 'small' ? !isResolved(tiers.small) : model !== 'auto' && !isTier(model))
+  ) {
     const small =
       model === 'small'
         ? ` No small tier is configured: set TIER_ASSIST_SMALL_BASE_URL and TIER_ASSIST_SMALL_MODEL (or tiers.small) to serve it.`
         : '';
     throw new InvalidInputError(
-      `This gateway does not serve the model ${JSON.stringify(model)}: "model" names a tier or "auto", never a provider's model (the gateway maps tiers to models). Accepted: ${list}.${small}`,
-      { data: { field: 'model', accepted } },
+      `This gateway does not serve the model ${JSON.stringify(model)}: "model" names a tier or "auto", never a provider's model (the gateway maps tiers to models). Accepted: ${list()}.${small}`,
+      { data: { field: 'model', accepted: accepted() } },
     );
   }
   if (model !== undefined && tier !== undefined && model !== tier) {
     throw new InvalidInputError(
       `The body names both "model": ${JSON.stringify(model)} and "tier": ${JSON.stringify(tier)}. Drop "tier" (OpenAI clients send "model"), or send the same value in both.`,
-      { data: { field: 'tier', accepted } },
+      { data: { field: 'tier', accepted: accepted() } },
     );
   }
   if (model === undefined && tier === undefined) {
     throw new InvalidInputError(
-      `Name a model (${list}) or a tier ("mid" or "frontier"); the gateway picks the provider's model.`,
-      { data: { field: 'model', accepted } },
+      `Name a model (${list()}) or a tier ("mid" or "frontier"); the gateway picks the provider's model.`,
+      { data: { field: 'model', accepted: accepted() } },
     );
   }
   const auto = model === 'auto';
@@ -84,8 +91,8 @@ export function readChatRequest(json: unknown, tiers: TierTable): ChatRequest {
     const field = fieldOf(parsed.error.issues);
     const which = field === 'tier' && tier === undefined ? 'model' : field;
     throw new InvalidInputError(
-      `Invalid request body: ${which ? `"${which}" ` : ''}${issue?.message ?? 'invalid'}. Send {"model": "auto" (or a tier: ${list.replace('"auto", ', '')}), "messages": [{"role": "user", "content": "..."}]}.`,
-      { data: { field: which, ...(which === 'model' ? { accepted } : {}) } },
+      `Invalid request body: ${which ? `"${which}" ` : ''}${issue?.message ?? 'invalid'}. Send {"model": "auto" (or a tier: ${list().replace('"auto", ', '')}), "messages": [{"role": "user", "content": "..."}]}.`,
+      { data: { field: which, ...(which === 'model' ? { accepted: accepted() } : {}) } },
     );
   }
   return { body: parsed.data, auto };
