@@ -81,12 +81,18 @@ const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 
 async function main(): Promise<void> {
   // 1. Pack.
-  const tarballs = await checks.run('pack: npm run pack:packages writes both tarballs', async () => {
-    const packed = await packTarballs(tarballDir, { build });
-    for (const [name, { bytes }] of Object.entries(packed))
-      console.log(`    ${name}.tgz: ${kb(bytes)} (${bytes} B)`);
-    return packed;
-  });
+  const tarballs = await checks.run(
+    'pack: npm run pack:packages writes both tarballs, readable',
+    async () => {
+      const packed = await packTarballs(tarballDir, { build });
+      for (const [name, { bytes }] of Object.entries(packed))
+        console.log(`    ${name}.tgz: ${kb(bytes)} (${bytes} B)`);
+      const contents = {} as Record<PackageName, TarballContents>;
+      for (const name of Object.keys(packed) as PackageName[])
+        contents[name] = await readTarball(packed[name].path);
+      return { ...packed, contents };
+    },
+  );
   const installChecks = [
     'tarballs: manifests (exports, bin, types, custom-elements.json)',
     'tarballs: no test, data, screenshot or model paths',
@@ -94,9 +100,7 @@ async function main(): Promise<void> {
   if (!tarballs) {
     skipAll(installChecks, 'the tarballs were not packed');
   } else {
-    const contents = {} as Record<PackageName, TarballContents>;
-    for (const name of Object.keys(tarballs) as PackageName[])
-      contents[name] = await readTarball(tarballs[name].path);
+    const { contents } = tarballs;
     await checks.run(installChecks[0]!, () => {
       const problems = manifestProblems(contents);
       const elements = contents['tier-assist'];
