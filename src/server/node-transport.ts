@@ -19,13 +19,31 @@ export function createNodeTransport(options: { maxSockets?: number } = {}): Tran
     http: new HttpAgent({ keepAlive: true, maxSockets: options.maxSockets ?? 256 }),
     https: new HttpsAgent({ keepAlive: true, maxSockets: options.maxSockets ?? 256 }),
   };
+  // Upstream URLs come from the config (a base URL and a fixed path): parse each once, not per request.
+  const targets = new Map<string, { secure: boolean; hostname: string; port: string; path: string }>();
+  const targetOf = (url: string) => {
+    let t = targets.get(url);
+    if (!t) {
+      const u = new URL(url);
+      t = {
+        secure: u.protocol === 'https:',
+        hostname: u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname,
+        port: u.port,
+        path: `${u.pathname}${u.search}`,
+      };
+      if (targets.size < 256) targets.set(url, t);
+    }
+    return t;
+  };
   const transport = (url: string, init: Parameters<Transport>[1]) =>
     new Promise<UpstreamResponse>((resolve, reject) => {
-      const target = new URL(url);
-      const secure = target.protocol === 'https:';
+      const target = targetOf(url);
+      const secure = target.secure;
       const req = (secure ? httpsRequest : httpRequest)(
-        target,
         {
+          hostname: target.hostname,
+          ...(target.port ? { port: target.port } : {}),
+          path: target.path,
           method: init.method,
           headers: { ...init.headers, 'content-length': String(Buffer.byteLength(init.body)) },
           agent: secure ? agents.https : agents.http,

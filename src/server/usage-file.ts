@@ -14,7 +14,11 @@ import {
 
 export function createFileUsageLog(
   path: string,
-  options: { onError?: (error: unknown) => void } = {},
+  options: {
+    onError?: (error: unknown) => void;
+    /** Gather records this long before a write (ms, default 20): one append per batch, not per request. */
+    batchMs?: number;
+  } = {},
 ): UsageLog {
   // One handle opened in append mode and kept (reopened after a failed write), not one open per batch.
   let handle: FileHandle | undefined;
@@ -33,7 +37,9 @@ export function createFileUsageLog(
         }
       }
       try {
-        await handle.write(batch.map((r) => JSON.stringify(r) + '\n').join(''));
+        let text = '';
+        for (const r of batch) text += JSON.stringify(r) + '\n';
+        await handle.write(text);
       } catch (error) {
         const stale = handle;
         handle = undefined;
@@ -41,7 +47,7 @@ export function createFileUsageLog(
         throw error;
       }
     },
-    options.onError ? { onError: options.onError } : {},
+    { batchMs: options.batchMs ?? 20, ...(options.onError ? { onError: options.onError } : {}) },
   );
   // Stream the JSONL line by line (node:readline over a read stream): memory stays flat whatever the
   // log's size, and only lines of the queried site and days are validated.

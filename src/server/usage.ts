@@ -106,21 +106,40 @@ export function createMemoryUsageLog(): UsageLog & { records: UsageRecord[] } {
 /**
  * A writer that never drops a record: records queue in memory and a single loop writes them in order with
  * `write(batch)`; a failed write is retried with backoff (the batch stays queued) until it succeeds.
+ * `batchMs` holds the first record of a batch that long so the records of many requests go out as one
+ * write (one syscall or one Redis round trip instead of one per request); `flush()` and a full batch
+ * write at once. A record waits in memory either way until its write succeeds (SIGTERM flushes).
  */
 const later: (fn: () => void) => void =
   (globalThis as { setImmediate?: (fn: () => void) => void }).setImmediate ?? ((fn) => setTimeout(fn, 0));
 
+/** Sleep `ms`; `onWake` receives a function that ends the sleep early. */
+function pause(ms: number, onWake: (wake: () => void) => void): Promise<void> {
+  return new Promise<void>((r) => {
+    const timer = setTimeout(r, ms);
+    onWake(() => {
+      clearTimeout(timer);
+      r();
+    });
+  });
+}
+
+export interface QueuedWriterOptions {
+  maxBatch?: number;
+  retryMs?: number;
+  maxRetryMs?: number;
+  onError?: (error: unknown) => void;
+  /** How long the first record of a batch waits for others (ms; default 0: the next macrotask). */
+  batchMs?: number;
+}
+
 export function createQueuedWriter(
   write: (batch: UsageRecord[]) => Promise<void>,
-  options: {
-    maxBatch?: number;
-    retryMs?: number;
-    maxRetryMs?: number;
-    onError?: (error: unknown) => void;
-  } = {},
+  options: QueuedWriterOptions = {},
 ) {
   const queue: { record: UsageRecord; done: () => void }[] = [];
   let running = false;
+  let gathering: ReturnType<typeof setTimeout> | undefined;
   let written = 0;
   let failures = 0;
   let failing = false;
@@ -129,6 +148,14 @@ export function createQueuedWriter(
   const maxBatch = options.maxBatch ?? 256;
   const retryMs = options.retryMs ?? 200;
   const maxRetryMs = options.maxRetryMs ?? 10_000;
+  const batchMs = options.batchMs ?? 0;
+  /** Start the write loop now (a flush, a full batch) instead of at the end of the batching window. */
+  const startNow = () => {
+    if (gathering === undefined) return;
+    clearTimeout(gathering);
+    gathering = undefined;
+    void loop();
+  };
 
   const loop = async () => {
     let delay = retryMs;
@@ -145,13 +172,7 @@ export function createQueuedWriter(
         failures++;
         failing = true;
         options.onError?.(error);
-        await new Promise<void>((r) => {
-          const timer = setTimeout(r, delay);
-          wake = () => {
-            clearTimeout(timer);
-            r();
-          };
-        });
+        await pause(delay, (w) => (wake = w));
         wake = undefined;
         delay = Math.min(delay * 2, maxRetryMs);
       }
@@ -166,16 +187,18 @@ export function createQueuedWriter(
     append(record: UsageRecord): Promise<void> {
       return new Promise<void>((done) => {
         queue.push({ record, done });
-        // Start the loop on the next macrotask, not inside the request's finish: the records of every
-        // request that finishes in this turn go out as one write, and the write stays off the response path.
+        // Start the loop on the next macrotask (or after batchMs), not inside the request's finish: the
+        // records of every request that finishes meanwhile go out as one write, off the response path.
         if (!running) {
           running = true;
-          later(() => void loop());
-        }
+          if (batchMs > 0) gathering = setTimeout(startNow, batchMs);
+          else later(() => void loop());
+        } else if (queue.length >= maxBatch) startNow();
       });
     },
     flush(): Promise<void> {
       if (!running && queue.length === 0) return Promise.resolve();
+      startNow();
       return new Promise<void>((r) => idle.push(r));
     },
     /** Retry a failed write now instead of after the backoff (e.g. when the store is reachable again). */

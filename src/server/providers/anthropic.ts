@@ -2,7 +2,7 @@
  * Anthropic Messages upstream over SSE: message_start (input tokens) -> content_block_delta* ->
  * message_delta (cumulative output tokens, stop reason) -> message_stop; `ping` anywhere; `error` mid-stream.
  */
-import { readSse } from './sse.ts';
+import { readSseBatches } from './sse.ts';
 import {
   ProviderStreamError,
   httpError,
@@ -54,59 +54,60 @@ export const anthropicStream: ProviderStream = async (upstream, request, { signa
     signal,
   });
   if (!response.ok || !response.body) throw await httpError('anthropic', response);
-  return translate(readSse(response.body));
+  return translate(readSseBatches(response.body));
 };
 
 const SKIPPED = new Set(['ping', 'content_block_start', 'content_block_stop']);
 
 async function* translate(
-  events: AsyncGenerator<{ data: string; event?: string | undefined }>,
+  batches: AsyncGenerator<{ data: string; event?: string | undefined }[]>,
 ): AsyncGenerator<ProviderEvent> {
   let stopped = false;
   try {
-    for await (const event of events) {
-      // Named events that carry nothing to forward are skipped without parsing their JSON.
-      if (event.event !== undefined && SKIPPED.has(event.event)) continue;
-      let data: AnthropicEvent;
-      try {
-        data = JSON.parse(event.data) as AnthropicEvent;
-      } catch (error) {
-        throw new ProviderStreamError('anthropic', 'malformed', 'anthropic sent a malformed stream event', {
-          cause: error,
-        });
-      }
-      const type = data.type ?? event.event;
-      if (type === 'message_start') {
-        const u = data.message?.usage;
-        if (u) {
-          const cached = u.cache_read_input_tokens ?? 0;
-          const input = (u.input_tokens ?? 0) + cached + (u.cache_creation_input_tokens ?? 0);
-          yield {
-            type: 'usage',
-            inputTokens: input,
-            // message_start's output_tokens is a placeholder (1): only message_delta's count is final.
-            ...(cached ? { cachedInputTokens: cached } : {}),
-          };
+    reading: for await (const batch of batches)
+      for (const event of batch) {
+        // Named events that carry nothing to forward are skipped without parsing their JSON.
+        if (event.event !== undefined && SKIPPED.has(event.event)) continue;
+        let data: AnthropicEvent;
+        try {
+          data = JSON.parse(event.data) as AnthropicEvent;
+        } catch (error) {
+          throw new ProviderStreamError('anthropic', 'malformed', 'anthropic sent a malformed stream event', {
+            cause: error,
+          });
         }
-      } else if (type === 'content_block_delta') {
-        if (data.delta?.type === 'text_delta' && data.delta.text)
-          yield { type: 'delta', text: data.delta.text };
-      } else if (type === 'message_delta') {
-        if (data.usage?.output_tokens !== undefined)
-          yield { type: 'usage', outputTokens: data.usage.output_tokens };
-        if (data.delta?.stop_reason) yield { type: 'finish', reason: finish(data.delta.stop_reason) };
-      } else if (type === 'message_stop') {
-        stopped = true;
-        break;
-      } else if (type === 'error') {
-        throw new ProviderStreamError(
-          'anthropic',
-          'error_event',
-          `anthropic stream error (${data.error?.type ?? 'unknown'}): ${data.error?.message ?? ''}`,
-        );
+        const type = data.type ?? event.event;
+        if (type === 'message_start') {
+          const u = data.message?.usage;
+          if (u) {
+            const cached = u.cache_read_input_tokens ?? 0;
+            const input = (u.input_tokens ?? 0) + cached + (u.cache_creation_input_tokens ?? 0);
+            yield {
+              type: 'usage',
+              inputTokens: input,
+              // message_start's output_tokens is a placeholder (1): only message_delta's count is final.
+              ...(cached ? { cachedInputTokens: cached } : {}),
+            };
+          }
+        } else if (type === 'content_block_delta') {
+          if (data.delta?.type === 'text_delta' && data.delta.text)
+            yield { type: 'delta', text: data.delta.text };
+        } else if (type === 'message_delta') {
+          if (data.usage?.output_tokens !== undefined)
+            yield { type: 'usage', outputTokens: data.usage.output_tokens };
+          if (data.delta?.stop_reason) yield { type: 'finish', reason: finish(data.delta.stop_reason) };
+        } else if (type === 'message_stop') {
+          stopped = true;
+          break reading;
+        } else if (type === 'error') {
+          throw new ProviderStreamError(
+            'anthropic',
+            'error_event',
+            `anthropic stream error (${data.error?.type ?? 'unknown'}): ${data.error?.message ?? ''}`,
+          );
+        }
+        // ping, content_block_start, content_block_stop: nothing to forward
       }
-      // ping, content_block_start, content_block_stop: nothing to forward
-    }
   } catch (error) {
     if (error instanceof ProviderStreamError) throw error;
     throw new ProviderStreamError('anthropic', 'cut', 'the anthropic stream broke off mid-answer', {

@@ -2,7 +2,7 @@
  * OpenAI-compatible upstream (OpenAI, OpenRouter, vLLM, Ollama...): chat completions over SSE with
  * `stream_options.include_usage`, so the last chunk carries the provider's own token counts.
  */
-import { readSse } from './sse.ts';
+import { readSseBatches } from './sse.ts';
 import {
   ProviderStreamError,
   httpError,
@@ -49,50 +49,51 @@ export const openaiStream: ProviderStream = async (upstream, request, { signal, 
     signal,
   });
   if (!response.ok || !response.body) throw await httpError('openai', response);
-  return translate(readSse(response.body));
+  return translate(readSseBatches(response.body));
 };
 
 async function* translate(
-  events: AsyncGenerator<{ data: string; event?: string | undefined }>,
+  batches: AsyncGenerator<{ data: string; event?: string | undefined }[]>,
 ): AsyncGenerator<ProviderEvent> {
   let done = false;
   try {
-    for await (const event of events) {
-      if (event.data === '[DONE]') {
-        done = true;
-        break;
+    reading: for await (const batch of batches)
+      for (const event of batch) {
+        if (event.data === '[DONE]') {
+          done = true;
+          break reading;
+        }
+        let chunk: OpenAiChunk;
+        try {
+          chunk = JSON.parse(event.data) as OpenAiChunk;
+        } catch (error) {
+          throw new ProviderStreamError('openai', 'malformed', 'openai sent a malformed stream event', {
+            cause: error,
+          });
+        }
+        if (chunk.error)
+          throw new ProviderStreamError(
+            'openai',
+            'error_event',
+            `openai stream error: ${chunk.error.message ?? 'unknown'}`,
+          );
+        for (const choice of chunk.choices ?? []) {
+          const text = choice.delta?.content;
+          if (text) yield { type: 'delta', text };
+          if (choice.finish_reason) yield { type: 'finish', reason: finish(choice.finish_reason) };
+        }
+        if (chunk.usage) {
+          const cached = chunk.usage.prompt_tokens_details?.cached_tokens;
+          yield {
+            type: 'usage',
+            ...(chunk.usage.prompt_tokens !== undefined ? { inputTokens: chunk.usage.prompt_tokens } : {}),
+            ...(chunk.usage.completion_tokens !== undefined
+              ? { outputTokens: chunk.usage.completion_tokens }
+              : {}),
+            ...(cached ? { cachedInputTokens: cached } : {}),
+          };
+        }
       }
-      let chunk: OpenAiChunk;
-      try {
-        chunk = JSON.parse(event.data) as OpenAiChunk;
-      } catch (error) {
-        throw new ProviderStreamError('openai', 'malformed', 'openai sent a malformed stream event', {
-          cause: error,
-        });
-      }
-      if (chunk.error)
-        throw new ProviderStreamError(
-          'openai',
-          'error_event',
-          `openai stream error: ${chunk.error.message ?? 'unknown'}`,
-        );
-      for (const choice of chunk.choices ?? []) {
-        const text = choice.delta?.content;
-        if (text) yield { type: 'delta', text };
-        if (choice.finish_reason) yield { type: 'finish', reason: finish(choice.finish_reason) };
-      }
-      if (chunk.usage) {
-        const cached = chunk.usage.prompt_tokens_details?.cached_tokens;
-        yield {
-          type: 'usage',
-          ...(chunk.usage.prompt_tokens !== undefined ? { inputTokens: chunk.usage.prompt_tokens } : {}),
-          ...(chunk.usage.completion_tokens !== undefined
-            ? { outputTokens: chunk.usage.completion_tokens }
-            : {}),
-          ...(cached ? { cachedInputTokens: cached } : {}),
-        };
-      }
-    }
   } catch (error) {
     if (error instanceof ProviderStreamError) throw error;
     throw new ProviderStreamError('openai', 'cut', 'the openai stream broke off mid-answer', {

@@ -18,8 +18,12 @@ function drain(it: AsyncIterator<Uint8Array>, ms = 2000): void {
   })();
 }
 
-export async function* readSse(body: AsyncIterable<Uint8Array>): AsyncGenerator<EventSourceMessage> {
-  const pending: EventSourceMessage[] = [];
+/**
+ * The events of each network read as one array: a provider loops over them synchronously, so an answer
+ * costs one async step per read instead of one per event (an upstream usually sends many events a read).
+ */
+export async function* readSseBatches(body: AsyncIterable<Uint8Array>): AsyncGenerator<EventSourceMessage[]> {
+  let pending: EventSourceMessage[] = [];
   const parser = createParser({ onEvent: (event) => pending.push(event) });
   const decoder = new TextDecoder();
   const it = body[Symbol.asyncIterator]();
@@ -32,12 +36,21 @@ export async function* readSse(body: AsyncIterable<Uint8Array>): AsyncGenerator<
         break;
       }
       parser.feed(decoder.decode(next.value, { stream: true }));
-      while (pending.length > 0) yield pending.shift()!;
+      if (pending.length > 0) {
+        const batch = pending;
+        pending = [];
+        yield batch;
+      }
     }
     parser.feed(decoder.decode());
-    while (pending.length > 0) yield pending.shift()!;
+    if (pending.length > 0) yield pending;
   } finally {
     // Left early (terminal event seen, or an error): an abort signal, if any, ends the drain at once.
     if (!ended) drain(it);
   }
+}
+
+/** The same events one at a time. */
+export async function* readSse(body: AsyncIterable<Uint8Array>): AsyncGenerator<EventSourceMessage> {
+  for await (const batch of readSseBatches(body)) yield* batch;
 }
