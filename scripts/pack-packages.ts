@@ -25,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { packageElementsManifest, type ElementsManifest } from './lib/elements-manifest.ts';
 import { packViolations, rewriteDeclarationSpecifiers } from './lib/pack-rules.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -99,30 +100,12 @@ function emitDeclarations(packageDir: string): void {
   }
 }
 
-interface ManifestModule {
-  path: string;
-  exports?: { declaration?: { module?: string } }[];
-}
-
-/** custom-elements.json with paths into the package: an element's own entry, else its declaration file. */
+/** custom-elements.json with paths into the package (scripts/lib/elements-manifest.ts). */
 function writeElementsManifest(): void {
   const dist = join(root, 'packages/tier-assist/dist');
-  const manifest = JSON.parse(readFileSync(join(root, 'custom-elements.json'), 'utf8')) as {
-    modules: ManifestModule[];
-  };
-  const packagePath = (source: string): string => {
-    const name = /^components\/[^/]+\/(tier-[a-z-]+)\.ts$/.exec(source)?.[1];
-    if (name && existsSync(join(dist, `${name}.js`))) return `dist/${name}.js`;
-    return `dist/types/${source.replace(/\.ts$/, '.d.ts')}`;
-  };
-  for (const mod of manifest.modules) {
-    const source = mod.path;
-    mod.path = packagePath(source);
-    for (const exp of mod.exports ?? []) {
-      if (exp.declaration?.module === source) exp.declaration.module = mod.path;
-    }
-  }
-  writeFileSync(join(dist, 'custom-elements.json'), JSON.stringify(manifest, null, 2) + '\n');
+  const manifest = JSON.parse(readFileSync(join(root, 'custom-elements.json'), 'utf8')) as ElementsManifest;
+  const packaged = packageElementsManifest(manifest, (name) => existsSync(join(dist, `${name}.js`)));
+  writeFileSync(join(dist, 'custom-elements.json'), JSON.stringify(packaged, null, 2) + '\n');
 }
 
 export function buildPackages(): void {
