@@ -190,17 +190,58 @@ function firefoxManifest(chrome: ManifestV3Export): ManifestV3Export {
       },
     }),
     permissions: (source.permissions ?? []).filter((p) => p !== 'sidePanel' && p !== 'offscreen'),
+    // wllama starts its Worker from a blob: URL. Chrome lets an extension page do that under
+    // `script-src 'self'`; Firefox applies worker-src (falling back to script-src) to blob: and refuses.
+    content_security_policy: {
+      extension_pages: "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; object-src 'self'",
+    },
     content_scripts: (source.content_scripts ?? []).map(
       ({ match_origin_as_fallback: _fallback, ...script }) => script,
     ),
   } as unknown as ManifestV3Export;
 }
 
+/**
+ * Firefox always enforces a base CSP on extension pages (`script-src 'self' 'wasm-unsafe-eval' ...`, no
+ * `blob:`), and wllama starts its Worker from a blob: URL of code it assembles at run time, so the
+ * engine never starts there. The code is the package's own, fixed for the pinned version except the
+ * run options: this writes it as a file of the add-on (`wllama-worker.js`), which the event page's
+ * Worker shim starts instead and hands the options to (extension/background/wllama-worker-shim.ts).
+ */
+export const WLLAMA_WORKER_FILE = 'wllama-worker.js';
+
+function wllamaWorkerFile(): Plugin {
+  return {
+    name: 'tier-assist-wllama-worker-file',
+    generateBundle() {
+      const source = readFileSync(resolve(root, 'node_modules/@wllama/wllama/esm/index.js'), 'utf8');
+      const constant = (name: string, end: string): string => {
+        const start = source.indexOf(`var ${name} = `);
+        if (start < 0)
+          throw new Error(`@wllama/wllama changed: ${name} not found; update ${WLLAMA_WORKER_FILE}.`);
+        const declaration = source.slice(start, source.indexOf(end, start) + end.length);
+        return new Function(`${declaration}\nreturn ${name};`)() as string;
+      };
+      const noWebGPU =
+        'try{Object.defineProperty(WorkerNavigator.prototype,"gpu",{get:()=>({requestAdapter:async()=>null})});}catch(e){}';
+      const moduleCode = noWebGPU + constant('JSPI_STUB', '`;') + constant('WLLAMA_EMSCRIPTEN_CODE', "';\n");
+      const code = [
+        'let RUN_OPTIONS;',
+        `function wModuleInit() { ${moduleCode.replace('var Module', 'var ___Module')}; return Module; }`,
+        constant('LLAMA_CPP_WORKER_CODE', '";\n'),
+        'const wllamaOnMessage = onmessage;',
+        'onmessage = (e) => { if (e.data && e.data.tierRunOptions) RUN_OPTIONS = e.data.tierRunOptions; else return wllamaOnMessage(e); };',
+      ].join(';\n\n');
+      this.emitFile({ type: 'asset', fileName: WLLAMA_WORKER_FILE, source: code });
+    },
+  };
+}
+
 function extensionFirefox(): UserConfig {
   const chromeBuild = extension();
   return {
     ...chromeBuild,
-    plugins: [crx({ manifest: firefoxManifest(manifest) }), webllmLibs().plugin],
+    plugins: [crx({ manifest: firefoxManifest(manifest) }), webllmLibs().plugin, wllamaWorkerFile()],
     build: {
       ...chromeBuild.build,
       outDir: 'dist/extension-firefox',

@@ -34,13 +34,38 @@ const FIREFOX_PREFS: Record<string, unknown> = {
   'extensions.getAddons.cache.enabled': false,
 };
 
+/**
+ * Lets the driver open an add-on's own moz-extension:// pages (options, popup) in a tab, which BiDi
+ * refuses by default. Tests of the installed extension only.
+ */
+export const ALLOW_EXTENSION_PAGES = ['--remote-allow-system-access'] as const;
+
+/**
+ * Opens an installed add-on's page (`moz-extension://<uuid>/<path>`) in a new tab and waits for
+ * `selector`. The browser needs {@link ALLOW_EXTENSION_PAGES}; puppeteer never sees the load event of
+ * that navigation (the tab moves to the extension process), so the page's own content is the signal.
+ */
+export async function openExtensionPage(browser: Browser, url: string, selector: string): Promise<Page> {
+  const page = await browser.newPage();
+  const navigation = page
+    .goto(url, { waitUntil: 'domcontentloaded', timeout: 10_000 })
+    .catch(() => undefined);
+  await page.waitForSelector(selector, { timeout: 30_000 });
+  await navigation;
+  return page;
+}
+
 /** A headless Firefox over WebDriver BiDi. */
-export function launchFirefox(extraPrefs: Record<string, unknown> = {}): Promise<Browser> {
+export function launchFirefox(
+  extraPrefs: Record<string, unknown> = {},
+  args: readonly string[] = [],
+): Promise<Browser> {
   return puppeteer.launch({
     browser: 'firefox',
     protocol: 'webDriverBiDi',
     executablePath: firefoxPath(),
     headless: true,
+    args: [...args],
     extraPrefsFirefox: { ...FIREFOX_PREFS, ...extraPrefs },
   });
 }
