@@ -238,7 +238,9 @@ describe('model "auto" through the app', () => {
     const { app, usageLog } = gateway('tiny-ok');
     up.faults.push({ kind: 'slow', delayMs: 100 });
     const controller = new AbortController();
-    const pending = app.request('/v1/chat/completions', { ...ask(SIMPLE), signal: controller.signal });
+    const pending = Promise.resolve(
+      app.request('/v1/chat/completions', { ...ask(SIMPLE), signal: controller.signal }),
+    );
     await waitFor(() => up.requests.length === 1);
     controller.abort();
     const outcome = await pending.then(

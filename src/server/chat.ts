@@ -123,14 +123,17 @@ function jsonBody(c: Context<GatewayEnv>, x: ChatExchange, ans: OpenedAnswer, ro
   return c.json(json);
 }
 
-/** SSE response headers (and the served tier, known once the upstream answered its first byte). */
-function streamHeaders(c: Context<GatewayEnv>, ans: OpenedAnswer): void {
+/**
+ * SSE response headers (and the served tier, known once the upstream answered its first byte); `chunked`
+ * for a body that is a stream, not for one already whole.
+ */
+function streamHeaders(c: Context<GatewayEnv>, ans: OpenedAnswer, chunked: boolean): void {
   c.header('content-type', 'text/event-stream; charset=utf-8');
   c.header('cache-control', 'no-cache, no-transform');
   c.header('x-accel-buffering', 'no');
   // Declared up front so @hono/node-server sends the headers at once instead of probing the body for a
   // content-length (which waits a timer turn: milliseconds of added latency on a busy machine).
-  c.header('transfer-encoding', 'chunked');
+  if (chunked) c.header('transfer-encoding', 'chunked');
   c.header('x-tier-assist-tier', ans.upstream.tier);
 }
 
@@ -183,7 +186,7 @@ function answerStream(
       await ans.rest.return?.().catch(() => undefined);
     },
   );
-  streamHeaders(c, ans);
+  streamHeaders(c, ans, true);
   return c.body(stream, 200);
 }
 
@@ -201,7 +204,7 @@ function replayStream(
     chunks.tail({ usage: x.usage(), tier_assist: metaOf(x, ans, route) }) +
     SSE_DONE;
   void x.finish();
-  streamHeaders(c, ans);
+  streamHeaders(c, ans, false);
   return c.body(text, 200);
 }
 

@@ -169,6 +169,32 @@ describe('the openai SDK against the gateway', () => {
     expect(record).toMatchObject({ tier: 'frontier', stream: true, route: { tier: 'frontier' } });
   });
 
+  it('model "auto", streaming: the small answer, once accepted, arrives as chunks with usage last', async () => {
+    const { data: stream, response } = await openai()
+      .chat.completions.create({
+        model: 'auto',
+        messages: [{ role: 'user', content: SIMPLE }],
+        stream: true,
+        stream_options: { include_usage: true },
+      })
+      .withResponse();
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    let text = '';
+    let last: OpenAI.Chat.Completions.ChatCompletionChunk | undefined;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      last = chunk;
+    }
+    expect(text).toBe('The capital of France is Paris.');
+    expect(tierAssistOf(last)).toMatchObject({ tier: 'small', model: SMALL_MODEL });
+    const record = await recordOf(last!.id);
+    expect(last?.usage).toMatchObject({
+      prompt_tokens: record.inputTokens,
+      completion_tokens: record.outputTokens,
+    });
+    expect(record).toMatchObject({ tier: 'small', stream: true, route: { verdict: { accept: true } } });
+  });
+
   it('a small answer the verifier rejects escalates to mid, and the response says so', async () => {
     const before = up.requests.length;
     const stream = await openai().chat.completions.create({
