@@ -10,7 +10,8 @@
  * replays the TRAIN split rows instead, which is where the online router's settings were chosen. Neither
  * split of a left-out set trains the static router or sets its thresholds. `--limit N` replays only the
  * first N requests of each stream but the drift stream (after the shuffle), so a dev stream can be cut to
- * a test stream's size to see how much one replay of that size varies.
+ * a test stream's size to see how much one replay of that size varies; `--limit test` cuts every dev stream
+ * to the size of its own test stream (the test rows are counted, not replayed).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -48,6 +49,7 @@ const { values } = parseArgs({
     split: { type: 'string', default: 'test' },
     limit: { type: 'string', default: '0' },
     config: { type: 'string', default: '{}' },
+    'full-info': { type: 'boolean', default: false },
     product: { type: 'string', default: 'data/router/product-requests.jsonl' },
   },
 });
@@ -62,6 +64,7 @@ const FEEDBACK = {
   flip: Number(values.flip),
   seed: Number(values.seed),
   refitEvery: 25,
+  fullInfo: values['full-info'],
 };
 const BOOTS = Number(values.boot);
 /** Online router settings over the defaults (`--config '{"learningRate":0.02}'`), validated. */
@@ -256,12 +259,30 @@ for (const g of Object.keys(MMLU_GROUPS)) {
 }
 
 // ---- Replay ----
-const LIMIT = Number(values.limit);
-if (!Number.isInteger(LIMIT) || LIMIT < 0) throw new Error('--limit is a whole number of requests (0: all)');
+// `--limit test`: each dev stream cut to the number of rows its test stream has (counted, never replayed).
+const TEST_SIZE: Record<string, number> = {
+  ...Object.fromEntries(
+    ['arc-challenge', 'mbpp', 'winogrande'].map((ds) => [
+      `routerbench/${ds}`,
+      rb.filter((r) => r.dataset === ds && r.split === 'test').length,
+    ]),
+  ),
+  ...Object.fromEntries(
+    Object.keys(MMLU_GROUPS).map((g) => [
+      `mmlu/${g}`,
+      mmlu.filter((r) => groupOf(r.subject) === g && r.split === 'test').length,
+    ]),
+  ),
+  gsm8k: gsm.filter((r) => r.split === 'test').length,
+};
+const LIMIT = values.limit === 'test' ? -1 : Number(values.limit);
+if (!Number.isInteger(LIMIT) || LIMIT < -1)
+  throw new Error('--limit is a whole number of requests (0: all) or "test" (each test stream\'s size)');
+const limitOf = (name: string): number => (LIMIT === -1 ? (TEST_SIZE[name] ?? 0) : LIMIT);
 const results: StreamResult[] = [];
 for (const full of streams) {
-  const s =
-    LIMIT > 0 && !full.name.startsWith('drift') ? { ...full, items: full.items.slice(0, LIMIT) } : full;
+  const cut = limitOf(full.name);
+  const s = cut > 0 && !full.name.startsWith('drift') ? { ...full, items: full.items.slice(0, cut) } : full;
   const t = performance.now();
   results.push(evaluateStream(s, KNOBS, FEEDBACK, CONFIG, BOOTS));
   log(`${s.name}: ${s.items.length} requests in ${((performance.now() - t) / 1000).toFixed(1)} s`);

@@ -41,6 +41,11 @@ export interface FeedbackModel {
   seed: number;
   /** Call refit() every this many requests (the browser would do it when idle). */
   refitEvery: number;
+  /**
+   * Diagnostic, not the product: every tier's outcome is revealed (with the same chance), as if the
+   * router could see what each tier would have answered. Bounds what the features can learn.
+   */
+  fullInfo?: boolean;
 }
 
 interface Outcome {
@@ -92,7 +97,12 @@ function onlineRun(s: Stream, q: number, fm: FeedbackModel, config: Partial<Onli
         verifierAccept: it.localAccept,
         version: d.version,
       });
-    if (u1 < fm.reveal) {
+    if (u1 < fm.reveal && fm.fullInfo)
+      for (const t of s.tiers === 3 ? ORDER : (['mid', 'frontier'] as Tier[])) {
+        const right = it.correct[t] === 1;
+        router.learn({ features: it.f, tier: t, propensity: 1, correct: u2 < fm.flip ? !right : right });
+      }
+    else if (u1 < fm.reveal) {
       const right = it.correct[final] === 1;
       router.learn({
         features: it.f,
