@@ -63,9 +63,17 @@ interface FrameworkApp {
   /** The `via` of apps/shared/page-log.ts entries its handlers write. */
   via: string[];
   isolated: boolean;
+  /** Other elements the app shows, which must register and render too. */
+  alsoRendered?: string[];
 }
 const FRAMEWORK_APPS: FrameworkApp[] = [
-  { dir: 'vite', label: 'plain Vite app', via: ['addEventListener'], isolated: true },
+  {
+    dir: 'vite',
+    label: 'plain Vite app',
+    via: ['addEventListener'],
+    isolated: true,
+    alsoRendered: ['tier-triage', 'tier-savings'],
+  },
   {
     dir: 'react',
     label: 'React 19 (ref + on<event> prop)',
@@ -277,7 +285,7 @@ async function main(): Promise<void> {
   const pageChecks = [
     ...FRAMEWORK_APPS.map(
       (a) =>
-        `chromium: ${a.label}: renders, answers on-device, escalates via the packed CLI gateway, events reach ${a.via.join(' + ')}`,
+        `chromium: ${a.label}: renders${a.alsoRendered ? ` (with <${a.alsoRendered.join('>, <')}>)` : ''}, answers on-device, escalates via the packed CLI gateway, events reach ${a.via.join(' + ')}`,
     ),
     'chromium: plain HTML page with only the bundle: renders, answers on-device, escalates via the packed CLI gateway',
     'gateway: the packed CLI logged usage for every escalation',
@@ -315,7 +323,9 @@ async function main(): Promise<void> {
           throw new CheckFailure('not run: the app did not build');
         const server = await serveApp(join(appRoot, app.dir, 'dist'), { isolated: app.isolated });
         try {
-          const result = await driveApp(browser!, `${server.url}/${query}`, upstream!);
+          const result = await driveApp(browser!, `${server.url}/${query}`, upstream!, {
+            alsoRendered: app.alsoRendered ?? [],
+          });
           escalations += 1;
           assertRun(result, app.via, app.isolated);
         } finally {

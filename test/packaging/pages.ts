@@ -96,7 +96,7 @@ export async function driveApp(
   browser: Browser,
   url: string,
   upstream: Upstream,
-  options: { listen?: boolean } = {},
+  options: { listen?: boolean; alsoRendered?: readonly string[] } = {},
 ): Promise<AppRun> {
   const page = await browser.newPage();
   const pageErrors: string[] = [];
@@ -116,6 +116,7 @@ export async function driveApp(
     await page.goto(url);
     await Promise.race([page.locator('tier-assist textarea').waitFor({ timeout: 30_000 }), uncaught]);
     if (options.listen) await listenFromHarness(page);
+    for (const tag of options.alsoRendered ?? []) await rendered(page, tag);
     await downloadModel(page);
     const before = upstream.requests.length;
 
@@ -185,16 +186,32 @@ async function listenFromHarness(page: Page): Promise<void> {
   });
 }
 
+/** Waits until the page's `tag` element is defined and has rendered into its shadow root. */
+async function rendered(page: Page, tag: string): Promise<void> {
+  try {
+    await page.waitForFunction(
+      (name) => {
+        const element = document.querySelector(name);
+        return customElements.get(name) !== undefined && (element?.shadowRoot?.childElementCount ?? 0) > 0;
+      },
+      tag,
+      { timeout: 30_000 },
+    );
+  } catch {
+    throw new Error(`<${tag}> was not defined or did not render`);
+  }
+}
+
 async function downloadModel(page: Page): Promise<void> {
-  await page.getByRole('button', { name: 'Check this device' }).click();
+  await page.locator('tier-assist').getByRole('button', { name: 'Check this device' }).click();
   const consent = page.locator('tier-assist [part~="consent-button"]');
   await consent.waitFor({ timeout: 30_000 });
   await consent.click();
-  await page.getByText('On-device model ready').waitFor({ timeout: 90_000 });
+  await page.locator('tier-assist').getByText('On-device model ready').waitFor({ timeout: 90_000 });
 }
 
 async function ask(page: Page, text: string): Promise<void> {
-  const input = page.getByRole('textbox', { name: 'Your question' });
+  const input = page.locator('tier-assist').getByRole('textbox', { name: 'Your question' });
   await input.fill(text);
   await input.press('Enter');
 }
