@@ -26,7 +26,7 @@ import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { packageElementsManifest, type ElementsManifest } from './lib/elements-manifest.ts';
-import { packViolations, rewriteDeclarationSpecifiers } from './lib/pack-rules.ts';
+import { packViolations, rewriteDeclarationSpecifiers, unlistedRegistrations } from './lib/pack-rules.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const bin = (name: string) => join(root, 'node_modules/.bin', name);
@@ -144,6 +144,19 @@ export function packPackages(out: string): PackedPackage[] {
           `${entry.name} would publish ${violations.length} forbidden path(s); keep them out of "files":\n` +
             violations.map((v) => `  ${v.path} (${v.what})`).join('\n'),
         );
+      const manifest = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')) as {
+        sideEffects?: string[] | boolean;
+      };
+      if (Array.isArray(manifest.sideEffects)) {
+        const shipped = entry.files
+          .filter((f) => f.path.endsWith('.js'))
+          .map((f) => ({ path: f.path, text: readFileSync(join(root, dir, f.path), 'utf8') }));
+        const gaps = unlistedRegistrations(shipped, manifest.sideEffects);
+        if (gaps.length > 0)
+          throw new Error(
+            `${entry.name}: ${gaps.join(', ')} define custom elements but no "sideEffects" pattern covers them; a consumer's bundler could drop them. Add a pattern to ${dir}/package.json.`,
+          );
+      }
       const file = join(out, tarball);
       copyFileSync(join(scratch, entry.filename), file);
       return {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { packViolations, rewriteDeclarationSpecifiers } from './pack-rules.ts';
+import { packViolations, rewriteDeclarationSpecifiers, unlistedRegistrations } from './pack-rules.ts';
 
 describe('what a tarball may hold', () => {
   it('lets built code, types, the manifest and the wasm through', () => {
@@ -61,5 +61,25 @@ describe('declaration specifiers', () => {
       "import { LitElement } from 'lit';",
       "import type { z } from 'zod/v4/core.ts';",
     ]);
+  });
+});
+
+describe('registrations kept as side effects', () => {
+  it('names a file that defines an element but no sideEffects pattern covers', () => {
+    const define = 'customElements.define("tier-x", X)';
+    const files = [
+      { path: 'dist/index.js', text: 'import "./chunks/tier-assist-1.js"' },
+      { path: 'dist/chunks/tier-assist-1.js', text: define },
+      { path: 'dist/chunks/panel-2.js', text: define },
+      { path: 'dist/chunks/nested/tier-y.js', text: define },
+      { path: 'dist/chunks/markdown-3.js', text: 'export const md = 1' },
+    ];
+    expect(unlistedRegistrations(files, ['./dist/*.js', './dist/chunks/tier-*.js'])).toEqual([
+      'dist/chunks/panel-2.js',
+      'dist/chunks/nested/tier-y.js',
+    ]);
+    expect(
+      unlistedRegistrations(files, ['./dist/*.js', './dist/chunks/*.js', './dist/chunks/nested/*.js']),
+    ).toEqual([]);
   });
 });

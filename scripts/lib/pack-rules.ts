@@ -42,3 +42,28 @@ export function rewriteDeclarationSpecifiers(text: string): string {
     (_m, head: string, path: string, tail: string) => `${head}${path}.js${tail}`,
   );
 }
+
+/** `./dist/chunks/tier-*.js` -> a regex over package-relative paths (`*` stays within one folder). */
+function globToRegExp(pattern: string): RegExp {
+  const body = pattern
+    .replace(/^\.\//, '')
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'))
+    .join('[^/]*');
+  return new RegExp(`^${body}$`);
+}
+
+/**
+ * Files that register a custom element but are not listed in `sideEffects`: a bundler may drop such a
+ * file when its exports are unused (`import 'tier-assist'`), and the element would never be defined.
+ */
+export function unlistedRegistrations(
+  files: readonly { path: string; text: string }[],
+  sideEffects: readonly string[],
+): string[] {
+  const listed = sideEffects.map(globToRegExp);
+  return files
+    .filter((f) => f.path.endsWith('.js') && f.text.includes('customElements.define'))
+    .filter((f) => !listed.some((re) => re.test(f.path)))
+    .map((f) => f.path);
+}
