@@ -2,7 +2,7 @@
  * `npm run test:firefox`: the Firefox lane (issue 18). Finds (or installs) Firefox ESR, then runs
  * test/firefox/vitest.config.ts: the components' browser suites in Firefox over WebDriver BiDi, and
  * the Node suites that drive Firefox against real servers (answer path, probe, isolation, the
- * extension's Firefox build, which it builds first). Ends with one line `N passed, N failed`.
+ * extension's Firefox build; it builds both first). Ends with one line `N passed, N failed`.
  * Arguments after `--` go to Vitest (a file filter, `--project firefox-e2e`).
  */
 import { spawnSync } from 'node:child_process';
@@ -13,8 +13,10 @@ const env = { ...process.env, FIREFOX_PATH: ensureFirefox() };
 let passed = 0;
 let failed = 0;
 
-const build = spawnSync('npm', ['run', '-s', 'build:extension-firefox'], { stdio: 'inherit', env });
-if (build.status !== 0) failed += 1;
+// What the Node suites load: the built components (answer path) and the Firefox add-on.
+for (const script of ['build:components', 'build:extension-firefox']) {
+  if (spawnSync('npm', ['run', '-s', script], { stdio: 'inherit', env }).status !== 0) failed += 1;
+}
 
 mkdirSync('.cache', { recursive: true });
 const report = '.cache/vitest-firefox-report.json';
