@@ -80,10 +80,37 @@ function components(): UserConfig {
  * dynamic imports inlined) for sites that copy a single file and use one script tag. Heavier up front
  * than the split build; the split build is what `npm run size` measures.
  */
+/**
+ * The one-file bundle keeps web-llm out (an import map adds it), but inlining webllm.ts turns its
+ * `import {...} from '@mlc-ai/web-llm'` into a static import at the top of the file, so a page without
+ * the import map failed to load the bundle at all. This routes webllm.ts's import through a module that
+ * loads web-llm with a dynamic import when the WebGPU engine is first created: without an import map
+ * that rejects, and the element falls back to the WebAssembly engine (local-provider.ts).
+ */
+function lazyExternalWebllm(): Plugin {
+  const shim = '\0tier-webllm-on-demand';
+  return {
+    name: 'tier-lazy-external-webllm',
+    enforce: 'pre',
+    resolveId(source, importer) {
+      if (source !== '@mlc-ai/web-llm') return null;
+      return importer === shim ? { id: source, external: true } : shim;
+    },
+    load(id) {
+      if (id !== shim) return null;
+      return [
+        "const webllm = await import('@mlc-ai/web-llm');",
+        'export const { WebWorkerMLCEngine, deleteModelAllInfoInCache, hasModelInCache } = webllm;',
+      ].join('\n');
+    },
+  };
+}
+
 function componentBundle(): UserConfig {
   return {
     publicDir: false,
     base: './',
+    plugins: [lazyExternalWebllm()],
     build: {
       outDir: 'dist/components',
       emptyOutDir: false,
@@ -94,9 +121,8 @@ function componentBundle(): UserConfig {
         formats: ['es'],
       },
       rollupOptions: {
-        // web-llm (2.1 MB gz) stays out of the one file: WebGPU pages map it with an import map
-        // (docs/components/tier-assist.md); without one the wasm engine still runs.
-        external: ['@mlc-ai/web-llm'],
+        // web-llm (2.1 MB gz) stays out of the one file (lazyExternalWebllm): WebGPU pages map it with an
+        // import map (docs/components/tier-assist.md); without one the wasm engine still runs.
         output: { entryFileNames: '[name].js', codeSplitting: false, minify: true },
       },
     },
@@ -272,12 +298,13 @@ function server(): UserConfig {
 
 /**
  * `--mode package` / `package-bundle` / `package-gateway`: the npm packages' builds, into
- * packages/<name>/dist (scripts/pack-packages.ts runs them; ADR 0005). The elements' package keeps lit
- * external (a declared dependency: its types are in our .d.ts, and a host that uses lit shares one copy);
- * everything else is bundled as in dist/components, so the first load and wllama's wasm
- * (`new URL(..., import.meta.url)`) behave exactly as measured. No source maps: they would double the tarball.
+ * packages/<name>/dist (scripts/pack-packages.ts runs them; ADR 0005). The elements' package keeps lit,
+ * idb and web-llm external (declared dependencies: their types are in our .d.ts, and a host shares one
+ * copy; web-llm stays a lazy chunk of the host's build); everything else is bundled as in dist/components,
+ * so the first-load zod split and wllama's wasm (`new URL(..., import.meta.url)`) behave as measured.
+ * No source maps: they would double the tarball.
  */
-const LIT = /^(lit|lit-html|lit-element|@lit\/reactive-element)(\/|$)/;
+const PACKAGE_EXTERNAL = /^(lit|lit-html|lit-element|@lit\/reactive-element|idb|@mlc-ai\/web-llm)(\/|$)/;
 const elementsPackageDir = resolve(root, 'packages/tier-assist/dist');
 
 function packageElements(): UserConfig {
@@ -290,7 +317,7 @@ function packageElements(): UserConfig {
       sourcemap: false,
       lib: { entry: { index: resolve(root, 'components/index.ts'), ...componentEntries }, formats: ['es'] },
       rollupOptions: {
-        external: (id) => LIT.test(id),
+        external: (id) => PACKAGE_EXTERNAL.test(id),
         output: { entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js', minify: true },
       },
     },
