@@ -375,6 +375,10 @@ export class WasmEngine implements LocalEngine {
     let wllama: Wllama;
     try {
       wllama = new Wllama({ default: this.options.wasmUrl ?? defaultWasmUrl }, { logger: log.logger });
+      // Where JSPI or 64-bit wasm memory is missing, wllama otherwise swaps in a "compat" build fetched
+      // from cdn.jsdelivr.net: remote code (refused in extensions, absent offline and in CI). We run our
+      // own build everywhere (Firefox gets it anyway: wllama never uses compat there). Issue 18.
+      wllama.setCompat(null);
     } catch (error) {
       throw new EngineUnavailableError(
         `The WebAssembly engine cannot start in this browser (${error instanceof Error ? error.message : String(error)}). Use a browser with WebAssembly SIMD and exceptions.`,
