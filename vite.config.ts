@@ -216,11 +216,6 @@ function firefoxManifest(chrome: ManifestV3Export): ManifestV3Export {
       },
     }),
     permissions: (source.permissions ?? []).filter((p) => p !== 'sidePanel' && p !== 'offscreen'),
-    // wllama starts its Worker from a blob: URL. Chrome lets an extension page do that under
-    // `script-src 'self'`; Firefox applies worker-src (falling back to script-src) to blob: and refuses.
-    content_security_policy: {
-      extension_pages: "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; object-src 'self'",
-    },
     content_scripts: (source.content_scripts ?? []).map(
       ({ match_origin_as_fallback: _fallback, ...script }) => script,
     ),
