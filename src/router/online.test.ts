@@ -9,6 +9,7 @@ import {
   createOnlineRouter,
   onlineFeatures,
   parseOnlineState,
+  type OnlineConfig,
   type OnlineFeatures,
   type OnlineRouter,
 } from './learning.ts';
@@ -68,18 +69,22 @@ describe('online router: learning from revealed feedback', () => {
     expect(r.state().counters.refits).toBeGreaterThan(0);
   });
 
-  it('a larger step size moves the kind sooner (the speed-safety trade of ADR 0004)', () => {
-    // About 20 of 200 requests explore to mid. Step 0.05 moves the kind on 7 of 8 seeds, the default
-    // 0.02 on at most 5: faster learning, which on short dev streams also lost more to static.
-    const moved = (learningRate?: number): number =>
+  it('learns from about 20 explored answers: importance-aware steps at the default step size', () => {
+    // About 20 of 200 requests explore to mid. Plain AdaGrad (importanceAware false) cuts each explored
+    // answer back to an unweighted step: at step 0.02 it moves the kind on at most 5 of 8 seeds, and
+    // needed step 0.05 (which lost more to static on short dev streams) to move it on 7. Counting an
+    // explored answer as the 1/propensity answers it stands for moves it on 7 at step 0.02 (ADR 0004).
+    const moved = (config: Partial<OnlineConfig>): number =>
       [1, 2, 3, 4, 5, 6, 7, 8].filter((seed) => {
-        const r = createOnlineRouter({ seed, config: learningRate ? { learningRate } : {} });
+        const r = createOnlineRouter({ seed, config });
         serve(r, CODE, () => true, 200);
         return r.decide(CODE, { quality: Q }).greedyTier === 'mid';
       }).length;
-    expect(moved(0.05)).toBeGreaterThanOrEqual(7);
-    expect(moved()).toBeLessThanOrEqual(5);
-    expect(moved()).toBeGreaterThanOrEqual(1);
+    const plain = moved({ importanceAware: false });
+    expect(plain).toBeLessThanOrEqual(5);
+    expect(plain).toBeGreaterThanOrEqual(1);
+    expect(moved({ importanceAware: false, learningRate: 0.05 })).toBeGreaterThanOrEqual(7);
+    expect(moved({})).toBeGreaterThanOrEqual(7);
   });
 
   it('keeps the frontier where mid is seen to fail', () => {
@@ -267,5 +272,37 @@ describe('online router: state', () => {
   it('rejects invalid settings with a ConfigError', () => {
     expect(() => createOnlineRouter({ config: { exploreRate: 2 } })).toThrow(ConfigError);
     expect(() => createOnlineRouter({ config: { buckets: 300 } })).toThrow(ConfigError);
+  });
+});
+
+describe('online router: importance-aware steps', () => {
+  it('importanceAware: one explored outcome weighs as many as its importance weight says', () => {
+    // Plain AdaGrad normalises a lone step to the step size whatever its weight, so an outcome seen
+    // with propensity 0.1 moves the model no more than one seen with propensity 1.
+    const shift = (importanceAware: boolean, propensity: number): number => {
+      const config = { importanceAware, minUpdatesPerRefit: 1, learningRate: 0.002 };
+      const r = createOnlineRouter({ config });
+      r.learn({ features: CODE, tier: 'mid', propensity, correct: true });
+      r.refit();
+      return r.decide(CODE, { quality: Q, explore: false }).scores.mid - CODE.scores.mid;
+    };
+    expect(shift(false, 0.1)).toBeCloseTo(shift(false, 1), 6);
+    expect(shift(true, 0.1) / shift(true, 1)).toBeCloseTo(Math.sqrt(10), 1);
+    expect(shift(true, 1)).toBeCloseTo(shift(false, 1), 6);
+  });
+
+  it('reads a state saved before importanceAware existed with the rule it was learning with', () => {
+    const r = createOnlineRouter({ seed: 2, config: { importanceAware: false } });
+    serve(r, CODE, () => true, 100);
+    const saved = r.state();
+    const { importanceAware, ...oldConfig } = saved.config;
+    expect(importanceAware).toBe(false);
+    expect(createOnlineRouter().config.importanceAware).toBe(true);
+    const restored = createOnlineRouter({ state: { ...saved, config: oldConfig } });
+    expect(restored.config).toEqual(saved.config);
+    const same = createOnlineRouter({ state: saved });
+    expect(restored.decide(CODE, { quality: Q, explore: false }).scores).toEqual(
+      same.decide(CODE, { quality: Q, explore: false }).scores,
+    );
   });
 });

@@ -265,10 +265,18 @@ export function createOnlineRouter(options: CreateOnlineRouterOptions = {}): Onl
       t === 'frontier'
         ? c.frontierPrior
         : c.frontierPrior - (1 - (t === 'mid' ? f.scores.mid : f.scores.local));
-    const err = (base + residual(w, f) - y) * weight;
+    const err = base + residual(w, f) - y;
     const lr = c.learningRate;
     const upd = (k: number, x: number): void => {
-      const g = err * x + c.l2 * (w[k] as number);
+      const reg = c.l2 * (w[k] as number);
+      // An importance weight counts as that many repetitions in AdaGrad's accumulator (ADR 0004).
+      if (c.importanceAware) {
+        const g0 = err * x;
+        g2[k] = (g2[k] as number) + weight * g0 * g0 + reg * reg;
+        w[k] = (w[k] as number) - (lr * (weight * g0 + reg)) / Math.sqrt((g2[k] as number) + 1e-8);
+        return;
+      }
+      const g = err * weight * x + reg;
       g2[k] = (g2[k] as number) + g * g;
       w[k] = (w[k] as number) - (lr * g) / Math.sqrt((g2[k] as number) + 1e-8);
     };
