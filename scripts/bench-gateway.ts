@@ -25,6 +25,7 @@
  * --soak        5 rounds of 30 s per side
  * --profile DIR  CPU profile of the gateway (scripts/lib/cpu-profile-preload.mjs), summarised at the end
  *                (scripts/lib/cpu-profile.ts: self time per area and function, µs per request)
+ * --gateway-entry PATH  run another built gateway (e.g. a `git archive` of an older commit, built there)
  * --gateway-node-options=...  NODE_OPTIONS for the gateway
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -70,6 +71,8 @@ const { values } = parseArgs({
     streams: { type: 'string', default: '250' },
     /** Run the gateway from the source with tsx instead of the built dist/server/cli.js. */
     source: { type: 'boolean', default: false },
+    /** Another built gateway entry to run (e.g. an older tree's dist/server/cli.js, for before/after). */
+    'gateway-entry': { type: 'string' },
     paced: { type: 'boolean', default: false },
     /** Write a CPU profile of each gateway process to DIR and print where the time went. */
     profile: { type: 'string' },
@@ -88,9 +91,14 @@ function say(line: string): void {
 }
 
 const helpers: ChildProcess[] = [];
-process.once('exit', () => {
-  for (const h of helpers) h.kill('SIGTERM');
-});
+/** Stop the helper processes (their open stdout pipes would otherwise keep this process running). */
+function stopHelpers(): void {
+  for (const h of helpers.splice(0)) {
+    h.stdout?.destroy();
+    h.kill('SIGTERM');
+  }
+}
+process.once('exit', stopHelpers);
 
 /** This script in another role (`--role upstream|pipe`); resolves with the URL it prints. */
 async function child(args: string[], tag: string): Promise<{ proc: ChildProcess; url: string }> {
@@ -123,7 +131,7 @@ function benchGateway(upstreamUrl: string, processes: number): Promise<RunningGa
   return startGateway({
     staticFiles: false,
     env,
-    ...(values.source ? {} : { entry: 'dist/server/cli.js' }),
+    ...(values.source ? {} : { entry: values['gateway-entry'] ?? 'dist/server/cli.js' }),
     config: {
       tiers: {
         mid: {
@@ -322,6 +330,7 @@ async function main(): Promise<void> {
   );
   const handled = processes === 1 ? await metric(gw.url, 'tier_assist_usage_records_total') : answered;
   await gw.stop();
+  stopHelpers();
   const records = gw.readUsage();
   const written = records.length;
   if (values.profile && !values.json)
@@ -494,11 +503,17 @@ async function saturation(): Promise<void> {
   held.close();
   await gw.stop();
   slowProc.kill('SIGTERM');
+  stopHelpers();
   const perThousand = round3(((open - idle) * 1000) / Math.max(1, held.opened));
 
+  // Load-insensitive companion of the curve: the request rate one core could carry at the CPU per request
+  // measured at the lowest step (the latency knee moves with a busy machine's noise; this does much less).
+  const cpuAt = (curve: Awaited<ReturnType<typeof step>>[] | undefined) =>
+    curve?.[0]?.gatewayCpuMsPerRequest ?? 0;
   const result = {
     bench: 'gateway-saturation',
     format,
+    cpuBoundRpsPerCore: round3(1000 / Math.max(1e-9, cpuAt(curves.oneProcess))),
     loadAverage: { cores: CORES, samples: loads, max: Math.max(...loads) },
     busyMachine: loadWarning(loads) ?? false,
     ...maxRps,
@@ -513,6 +528,7 @@ async function saturation(): Promise<void> {
     memoryMbPer1000OpenStreams: perThousand,
     targets: { maxRpsAtP99Under5Ms: 1000 },
   };
+  say(`CPU-bound ceiling: ${result.cpuBoundRpsPerCore} req/s per core at ${cpuAt(curves.oneProcess)} ms/req`);
   say(
     `maxRpsAtP99Under5Ms ${result.maxRpsAtP99Under5Ms}, two processes ${result.maxRpsAtP99Under5MsTwoProcesses}; ${held.opened} open streams: RSS ${idle} -> ${open} MB (${perThousand} MB per 1,000)`,
   );
