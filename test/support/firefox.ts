@@ -100,12 +100,17 @@ const NAMED_KEYS = new Set([
   'PageDown',
 ]);
 
-async function sendKeys(page: Page, text: string, held: Set<string>): Promise<void> {
+/** Sends a `userEvent.keyboard` text; returns how many key-up events it caused. */
+async function sendKeys(page: Page, text: string, held: Set<string>): Promise<number> {
+  let keyups = 0;
   for (const { keyDef, releasePrevious, releaseSelf, repeat } of parseKeyDef(text)) {
     const key = keyDef.key ?? '';
     const named = NAMED_KEYS.has(key) || [...key].length === 1;
     if (releasePrevious) {
-      if (held.delete(key) && named) await page.keyboard.up(key as KeyInput);
+      if (held.delete(key) && named) {
+        await page.keyboard.up(key as KeyInput);
+        keyups += 1;
+      }
       continue;
     }
     for (let i = 0; i < repeat; i++) {
@@ -113,11 +118,15 @@ async function sendKeys(page: Page, text: string, held: Set<string>): Promise<vo
       else await page.keyboard.sendCharacter(key);
     }
     if (releaseSelf) {
-      if (named) await page.keyboard.up(key as KeyInput);
+      if (named) {
+        await page.keyboard.up(key as KeyInput);
+        keyups += 1;
+      }
     } else {
       held.add(key);
     }
   }
+  return keyups;
 }
 
 /** The frame the test file runs in (Vitest's tester iframe), found by the `data-vitest` attribute. */
@@ -157,6 +166,38 @@ async function focusByPath(page: Page, selector: string): Promise<void> {
 
 type Held = { unreleased: string[] };
 
+/**
+ * Firefox can deliver key events to the page after the BiDi command returned, and runs some default
+ * actions (a button's click on Space's keyup) in a later task, where Chromium is synchronous. So a
+ * keyboard command counts the frame's key-ups, sends the keys, then waits until they all arrived
+ * and one more task ran, before it returns to the test.
+ */
+async function typeAndSettle(page: Page, text: string, held: Set<string>): Promise<void> {
+  const frame = await testerFrame(page);
+  const before = await frame.evaluate(() => {
+    const w = window as Window & { tierKeyups?: number };
+    if (w.tierKeyups === undefined) {
+      w.tierKeyups = 0;
+      window.addEventListener('keyup', () => (w.tierKeyups = (w.tierKeyups ?? 0) + 1), { capture: true });
+    }
+    return w.tierKeyups;
+  });
+  const keyups = await sendKeys(page, text, held);
+  await frame.evaluate(
+    (target: number) =>
+      new Promise<void>((resolve) => {
+        const started = Date.now();
+        const check = () => {
+          const seen = (window as Window & { tierKeyups?: number }).tierKeyups ?? 0;
+          if (seen >= target || Date.now() - started > 1000) setTimeout(resolve, 0);
+          else setTimeout(check, 5);
+        };
+        check();
+      }),
+    before + keyups,
+  );
+}
+
 export class FirefoxBidiProvider implements BrowserProvider {
   readonly name = 'firefox-bidi';
   readonly supportsParallelism = false;
@@ -172,13 +213,13 @@ export class FirefoxBidiProvider implements BrowserProvider {
       browser.registerCommand(name as keyof BrowserCommands, command as never);
     register('__vitest_keyboard', async ({ sessionId }, text: string, state: Held) => {
       const held = new Set(state.unreleased);
-      await sendKeys(page(sessionId), text, held);
+      await typeAndSettle(page(sessionId), text, held);
       return { unreleased: [...held] };
     });
     register('__vitest_type', async ({ sessionId }, selector: string, text: string, options: Held) => {
       await focusByPath(page(sessionId), selector);
       const held = new Set(options.unreleased);
-      await sendKeys(page(sessionId), text, held);
+      await typeAndSettle(page(sessionId), text, held);
       return { unreleased: [...held] };
     });
     register('__vitest_cleanup', async ({ sessionId }, state: Held) => {
