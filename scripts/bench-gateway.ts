@@ -234,6 +234,14 @@ function added(side: Phase[], base: Phase[], p: number): number[] {
   return a.map((x, i) => x - b[i]!);
 }
 
+/**
+ * added / bare hop; NaN (JSON null) when the bare hop added under 0.05 ms: a ratio over noise around zero
+ * (or a negative difference, which a busy machine produces at p99) says nothing.
+ */
+function ratio(added: number, hop: number): number {
+  return hop >= 0.05 ? round3(added / hop) : Number.NaN;
+}
+
 /** One format's sides over all rounds, and the CPU the pipe and the gateway spent on them. */
 interface Sides {
   direct: Phase[];
@@ -264,8 +272,8 @@ function formatResult(d: Sides) {
     bareHopAddedP99Ms: round3(median(hopP99)),
     bareHopAddedP50MsRounds: spread(hopP50),
     bareHopAddedP99MsRounds: spread(hopP99),
-    addedOverBareHopP50: round3(median(addP50) / median(hopP50)),
-    addedOverBareHopP99: round3(median(addP99) / median(hopP99)),
+    addedOverBareHopP50: ratio(median(addP50), median(hopP50)),
+    addedOverBareHopP99: ratio(median(addP99), median(hopP99)),
   };
 }
 
