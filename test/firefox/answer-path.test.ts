@@ -119,21 +119,44 @@ const clickShadow = async (page: Page, selector: string) => {
   await handle.click();
 };
 
+/** Presses "Check this device" (a real click on the button found by its text). */
 async function probe(page: Page): Promise<void> {
-  await clickShadow(page, '[part~="engine"] button');
+  await page.waitForFunction(
+    () =>
+      [...(document.querySelector('tier-assist')?.shadowRoot?.querySelectorAll('button') ?? [])].some((b) =>
+        b.textContent?.includes('Check this device'),
+      ),
+    { timeout: 30_000 },
+  );
+  const button = await page.evaluateHandle(() =>
+    [...document.querySelector('tier-assist')!.shadowRoot!.querySelectorAll('button')].find((b) =>
+      b.textContent?.includes('Check this device'),
+    )!,
+  );
+  await button.click();
 }
 
 /** Probes, gives consent when the panel asks for it, and waits until the model is ready. */
 async function downloadModel(page: Page): Promise<void> {
   await probe(page);
-  const state = await page.waitForFunction(
-    () => {
-      const root = document.querySelector('tier-assist')?.shadowRoot;
-      if (root?.querySelector('[part~="consent-button"]')) return 'consent';
-      return (root?.textContent ?? '').includes('On-device model ready') ? 'ready' : false;
-    },
-    { timeout: 60_000 },
-  );
+  // The panel answers the probe with a consent button, or goes straight to loading a cached model.
+  const state = await page
+    .waitForFunction(
+      () => {
+        const root = document.querySelector('tier-assist')?.shadowRoot;
+        if (root?.querySelector('[part~="consent-button"]')) return 'consent';
+        return (root?.textContent ?? '').includes('On-device model ready') ? 'ready' : false;
+      },
+      { timeout: 60_000 },
+    )
+    .catch(async (error: unknown) => {
+      throw new Error(
+        `The panel never offered or loaded the model; it says: ${await shadowText(page, '[part~="engine"]')}`,
+        {
+          cause: error,
+        },
+      );
+    });
   if ((await state.jsonValue()) === 'consent') await clickShadow(page, '[part~="consent-button"]');
   await page.waitForFunction(
     () =>
