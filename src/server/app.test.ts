@@ -197,6 +197,8 @@ describe('access: sites, tokens, origins', () => {
     );
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+    // A page's script can read which tier answered, not only the body.
+    expect(res.headers.get('access-control-expose-headers')).toContain('x-tier-assist-tier');
     await res.text();
     await waitFor(() => usageLog.records.length === 1);
     expect(usageLog.records[0]).toMatchObject({ site: 'shop', user: 'u1' });

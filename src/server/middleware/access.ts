@@ -63,10 +63,14 @@ export function originAllowed(origin: string, c: Context, config: GatewayConfig)
   return sameOrigin(origin, c);
 }
 
+/** What a page's script may read: when to retry, and which tier answered and why (the gateway's routing). */
+const EXPOSED_HEADERS =
+  'retry-after, x-tier-assist-tier, x-tier-assist-route, x-tier-assist-reason, x-tier-assist-escalated';
+
 function corsHeaders(c: Context, origin: string): void {
   c.header('access-control-allow-origin', origin);
   c.header('vary', 'Origin', { append: true });
-  c.header('access-control-expose-headers', 'retry-after');
+  c.header('access-control-expose-headers', EXPOSED_HEADERS);
 }
 
 /** CORS for /v1/*: preflights answered here; foreign origins get 403 before anything else runs. */
