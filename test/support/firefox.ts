@@ -166,6 +166,35 @@ async function focusByPath(page: Page, selector: string): Promise<void> {
 
 type Held = { unreleased: string[] };
 
+type Refocus = Window & { tierRefocus?: HTMLElement | null };
+
+/**
+ * Gives the keyboard back to the test page when Firefox's focus has left it. A Tab past the page's last
+ * control moves Firefox's focus out of the page into the browser's own UI, where Chromium stays inside
+ * the page. From then on the page has no focus and neither `element.focus()` in the page, a click, nor
+ * activating the tab takes it back: keys still reach the element script focused, but Enter and Space
+ * no longer press buttons, in every later test of the run (which is how one keyboard test failed only
+ * after tier-assist's Tab-order test). Switching tabs does: open and close a tab, bring the test page
+ * to the front, then focus again the element that had focus in the test frame.
+ */
+async function focusTestPage(page: Page, frame: Frame): Promise<void> {
+  if (await frame.evaluate(() => document.hasFocus())) return;
+  await frame.evaluate(() => {
+    let active = document.activeElement;
+    while (active?.shadowRoot?.activeElement) active = active.shadowRoot.activeElement;
+    (window as Refocus).tierRefocus = active instanceof HTMLElement ? active : null;
+  });
+  const other = await page.browser().newPage();
+  await other.close();
+  await page.bringToFront();
+  const focused = await frame.evaluate(() => {
+    (window as Refocus).tierRefocus?.focus();
+    return document.hasFocus();
+  });
+  if (!focused)
+    throw new Error('The test page lost focus to the browser and switching tabs did not give it back.');
+}
+
 /**
  * Firefox can deliver key events to the page after the BiDi command returned, and runs some default
  * actions (a button's click on Space's keyup) in a later task, where Chromium is synchronous. So a
@@ -174,6 +203,7 @@ type Held = { unreleased: string[] };
  */
 async function typeAndSettle(page: Page, text: string, held: Set<string>): Promise<void> {
   const frame = await testerFrame(page);
+  await focusTestPage(page, frame);
   const before = await frame.evaluate(() => {
     const w = window as Window & { tierKeyups?: number };
     if (w.tierKeyups === undefined) {
@@ -226,6 +256,7 @@ export class FirefoxBidiProvider implements BrowserProvider {
       for (const key of state.unreleased) await page(sessionId).keyboard.up(key as KeyInput);
     });
     register('__vitest_tab', async ({ sessionId }, options: { shift?: boolean } = {}) => {
+      await focusTestPage(page(sessionId), await testerFrame(page(sessionId)));
       const keyboard = page(sessionId).keyboard;
       if (options.shift) await keyboard.down('Shift');
       await keyboard.press('Tab');
