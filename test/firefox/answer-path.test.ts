@@ -210,6 +210,15 @@ describe('<tier-assist> in Firefox', () => {
     expect(modelDownloads).toBe(before);
     const stores = await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));
     expect(stores.some((name) => name?.includes('model'))).toBe(true);
+    // Only that cache: wllama gets the file as a Blob and never writes its OPFS cache (docs/engines.md).
+    const opfs = await page.evaluate(async () => {
+      const root = await navigator.storage.getDirectory();
+      const names: string[] = [];
+      for await (const name of (root as unknown as { keys(): AsyncIterable<string> }).keys())
+        names.push(name);
+      return names;
+    });
+    expect(opfs).toEqual([]);
     await page.close();
   });
 
