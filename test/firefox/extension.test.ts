@@ -2,7 +2,9 @@
  * The extension's Firefox build (dist/extension-firefox, `npm run build:extension-firefox`) installed
  * into Firefox ESR over WebDriver BiDi: the options page saves the generated tiny GGUF as the model,
  * the event page hosts the wasm engine (no offscreen document in Firefox), and ghost text shows in a
- * textarea of a page on 127.0.0.1 and is accepted with Tab, as in Chrome (test/extension/ghost-text.test.ts).
+ * textarea of a page on 127.0.0.1 and is accepted with Tab, and rewrites run on the device into the
+ * sidebar (pasted there, or the tab's selection through the content script), as in Chrome
+ * (test/extension/ghost-text.test.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -112,6 +114,50 @@ describe('the Firefox build of the extension', () => {
     );
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('t');
     expect(site.hits.get('/model.gguf')).toBeGreaterThanOrEqual(1);
+    await page.close();
+  });
+
+  it('rewrites text pasted in its sidebar on the device, as in Chrome', async () => {
+    const panel = await openExtensionPage(browser, extensionUrl('extension/sidepanel/index.html'), '#text');
+    await panel.type('#text', 'pls send me the report asap thx');
+    await panel.click('button[value="rewrite-clearer"]');
+    await panel.waitForSelector('#job[data-state="done"]', { timeout: 60_000 });
+    expect(await panel.$eval('#job', (job) => job.getAttribute('data-kind'))).toBe('rewrite-clearer');
+    expect(await panel.$eval('#job .meta', (meta) => meta.textContent)).toContain('on this device');
+    expect(await panel.$eval('#result', (result) => result.textContent)).toBe(REPLY.trim());
+    await panel.close();
+  });
+
+  it('the keyboard command takes the selected text from the tab through the content script into the sidebar', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${site.url}/fields.html`);
+    await page.waitForFunction(() => document.documentElement.dataset.tierAssist === 'connected', {
+      timeout: 30_000,
+    });
+    await page.click('#t');
+    await page.keyboard.type('Please make this sentence better.');
+    await page.evaluate(() => (document.getElementById('t') as HTMLTextAreaElement).select());
+    const panel = await openExtensionPage(browser, extensionUrl('extension/sidepanel/index.html'), '#text');
+    // What the command's listener does (BiDi cannot press an add-on's shortcut): the event page asks
+    // the tab's content script for the selection and runs the rewrite on it.
+    await panel.evaluate(async (pageUrl: string) => {
+      const ext = (globalThis as unknown as { browser: typeof chrome }).browser;
+      // Firefox's match patterns take no port (they match any): http://127.0.0.1/fields.html.
+      const { protocol, hostname, pathname } = new URL(pageUrl);
+      const [tab] = await ext.tabs.query({ url: `${protocol}//${hostname}${pathname}` });
+      const background = (await (
+        ext.runtime as unknown as { getBackgroundPage(): Promise<Window> }
+      ).getBackgroundPage()) as Window & {
+        tierAssist: { runCommand(kind: string, tabId: number): Promise<unknown> };
+      };
+      await background.tierAssist.runCommand('rewrite-polite', tab!.id!);
+    }, page.url());
+    await panel.waitForSelector('#job[data-kind="rewrite-polite"][data-state="done"]', { timeout: 60_000 });
+    expect(await panel.$eval('#job details p', (input) => input.textContent)).toBe(
+      'Please make this sentence better.',
+    );
+    expect(await panel.$eval('#result', (result) => result.textContent)).toBe(REPLY.trim());
+    await panel.close();
     await page.close();
   });
 
