@@ -97,12 +97,40 @@ export interface WasmEngineOptions {
   widen?: 'auto' | 'off';
   /** Device memory in GB (default `navigator.deviceMemory`; tests inject small devices). */
   deviceMemoryGB?: number;
+  /**
+   * How long a multi-threaded model load may take before it counts as stalled and is retried on one
+   * thread (default `loadStallMs(file size)`). Firefox now and then never finishes starting wllama's
+   * threads; without this the page would say "Preparing the model" forever.
+   */
+  loadStallMs?: number;
+}
+
+/** The default stall bound: 20 s plus 1 s per 10 MB of weights (a 1.3 GB model gets 2.5 minutes). */
+export function loadStallMs(bytes: number): number {
+  return 20_000 + Math.ceil(bytes / (10 * MB)) * 1000;
 }
 
 /** Per-call options the wasm engine understands beyond the shared ones. */
 export interface WasmGenerateOptions extends GenerateOptions {
   /** Keep generating past end-of-generation tokens up to maxTokens (decode timing on random weights). */
   ignoreEos?: boolean;
+}
+
+/** True when `work` has not settled within `ms` (its own rejection is left to the caller). */
+async function stalls(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<true>((resolve) => (timer = setTimeout(() => resolve(true), ms)));
+  try {
+    return await Promise.race([
+      work.then(
+        () => false,
+        () => false,
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Threads to use: >1 only when SharedArrayBuffer works (cross-origin isolated). */
@@ -182,6 +210,8 @@ export class WasmEngine implements LocalEngine {
   private readonly options: WasmEngineOptions;
   private readonly tracker = new SpeedTracker();
   private log: LlamaLog | undefined;
+  /** Set when a multi-threaded load stalled and the model was loaded on one thread instead. */
+  private stallNote: string | undefined;
 
   constructor(options: WasmEngineOptions = {}) {
     this.options = options;
@@ -306,8 +336,9 @@ export class WasmEngine implements LocalEngine {
       isolated: (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true,
       ...(whyNotGpu ? { whyNotGpu } : {}),
     });
-    const weightsNote = placement.device === 'cpu' ? weights?.note : undefined;
-    this.placement = weightsNote ? { ...placement, note: `${placement.note}; ${weightsNote}` } : placement;
+    const notes = [placement.note, placement.device === 'cpu' ? weights?.note : undefined, this.stallNote];
+    this.placement = { ...placement, note: notes.filter(Boolean).join('; ') };
+    this.stallNote = undefined;
     this.weightType = logged.fileType;
     this.capabilities.gpu = this.placement.device === 'gpu';
     log.clear();
@@ -385,17 +416,31 @@ export class WasmEngine implements LocalEngine {
         { cause: error },
       );
     }
+    let stalled = false;
     try {
-      await wllama.loadModel([blob], {
+      const loading = wllama.loadModel([blob], {
         n_ctx: this.options.contextSize ?? 2048,
         n_threads: threads,
         n_gpu_layers: gpuLayers,
         // One slot: every call lands on the slot holding the previous prompt's KV cache (prompt reuse).
         n_parallel: 1,
       });
+      if (threads > 1) {
+        const bound = this.options.loadStallMs ?? loadStallMs(blob.size);
+        if (await stalls(loading, bound)) {
+          // exit() terminates the worker and its threads; the pending load then rejects (ignored).
+          loading.catch(() => undefined);
+          await wllama.exit().catch(() => undefined);
+          this.stallNote = `loading on ${threads} threads did not finish in ${Math.round(bound / 1000)} s, so the model runs on one thread`;
+          stalled = true;
+        }
+      }
+      if (!stalled) await loading;
       // wllama resolves even when llama.cpp refused the file; the context info says so.
-      const info = wllama.getLoadedContextInfo() as { success?: boolean; n_vocab?: number };
-      if (info.success === false || !info.n_vocab) {
+      const info = stalled
+        ? undefined
+        : (wllama.getLoadedContextInfo() as { success?: boolean; n_vocab?: number });
+      if (info && (info.success === false || !info.n_vocab)) {
         throw new ModelCorruptError(
           `"${model.id}" could not be loaded by llama.cpp: the file is truncated or corrupt. Delete it from the model cache and download it again.`,
           { data: { modelId: model.id, sizeBytes: blob.size } },
@@ -407,7 +452,7 @@ export class WasmEngine implements LocalEngine {
         throw error instanceof Error ? error : new Error(String(error));
       throw mapWllamaError(error, 'load');
     }
-    return wllama;
+    return stalled ? this.start(model, blob, 1, gpuLayers, log) : wllama;
   }
 
   async unload(): Promise<void> {

@@ -21,6 +21,7 @@ const COMPONENT_SUITES = [
   'test/firefox/**/*.browser.test.ts',
   // Fixes Firefox found, tested in both browsers (the Chromium browser project runs them too).
   'test/browser/wasm-no-cdn.browser.test.ts',
+  'test/browser/wasm-stall.browser.test.ts',
 ];
 const SKIPPED_IN_FIREFOX = /^(?!.*(renders the dark theme|draws saved money, tier share)).*$/;
 
