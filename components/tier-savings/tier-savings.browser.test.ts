@@ -42,6 +42,17 @@ async function mount(attrs: Record<string, string>): Promise<TierSavings> {
   return el;
 }
 
+/** A feedback record `day` days after Monday 2026-11-02 09:00 UTC (the learning-curve tests' first week). */
+const FEEDBACK_START = Date.UTC(2026, 10, 2, 9);
+const FEATURES = { scores: { local: 0.5, mid: 0.8 }, dense: [], idx: [], val: [] };
+function at(day: number, signal: FeedbackSignal, tier: Tier) {
+  return feedbackRecord(
+    signal,
+    { features: FEATURES, tier, propensity: 1 },
+    { surface: 'tier-assist', at: FEEDBACK_START + day * 86_400_000 },
+  );
+}
+
 describe('<tier-savings>', () => {
   it('draws saved money, tier share, latency and the series from a seeded ledger', async () => {
     const ledger = await seed('savings-render');
@@ -147,14 +158,6 @@ describe('<tier-savings>', () => {
     );
     expect(root.querySelector('table[part="learning"]')).toBeNull();
 
-    const features = { scores: { local: 0.5, mid: 0.8 }, dense: [], idx: [], val: [] };
-    const start = Date.UTC(2026, 10, 2, 9);
-    const at = (day: number, signal: FeedbackSignal, tier: Tier) =>
-      feedbackRecord(
-        signal,
-        { features, tier, propensity: 1 },
-        { surface: 'tier-assist', at: start + day * 86_400_000 },
-      );
     el.feedback = [
       // week 1: 4 rated on mid (2 good), 2 on the frontier (both good); one on-device answer checked
       at(0, 'thumbs-up', 'mid'),
@@ -190,14 +193,6 @@ describe('<tier-savings>', () => {
     (await seed('savings-fb-ledger')).close();
     names.push('savings-fb-store');
     const store = await FeedbackStore.open('savings-fb-store');
-    const features = { scores: { local: 0.5, mid: 0.8 }, dense: [], idx: [], val: [] };
-    const start = Date.UTC(2026, 10, 2, 9);
-    const at = (day: number, signal: FeedbackSignal, tier: Tier) =>
-      feedbackRecord(
-        signal,
-        { features, tier, propensity: 1 },
-        { surface: 'tier-assist', at: start + day * 86_400_000 },
-      );
     for (const r of [
       at(0, 'thumbs-up', 'mid'),
       at(0, 'thumbs-down', 'mid'),
@@ -225,8 +220,8 @@ describe('<tier-savings>', () => {
     await store.add(
       feedbackRecord(
         'correction',
-        { features, tier: 'local', propensity: 1 },
-        { surface: 'tier-triage', task: 'triage', at: start + 9 * 86_400_000 },
+        { features: FEATURES, tier: 'local', propensity: 1 },
+        { surface: 'tier-triage', task: 'triage', at: FEEDBACK_START + 9 * 86_400_000 },
       ),
     );
     store.close();
