@@ -124,6 +124,7 @@ for (const f of [
   'src/router/features.ts',
   'src/router/fit.ts',
   'scripts/lib/online-train.ts',
+  'scripts/lib/router-recipe.ts',
   'scripts/lib/router-data-train.ts',
   'scripts/lib/router-data.ts',
   values.product,
